@@ -1,0 +1,148 @@
+//! Reading the layers. The files under `config/` are embedded in the binary too, so `mkopo` runs with the
+//! documented defaults even when started away from the repository (a container, `cargo install`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment as EnvSource, File, FileFormat};
+
+use super::{Environment, Settings};
+
+const BASE: &str = include_str!("../../config/base.toml");
+const LOCAL: &str = include_str!("../../config/local.toml");
+const PRODUCTION: &str = include_str!("../../config/production.toml");
+
+/// Keys whose values are secrets: in production they may only come from the environment.
+pub(super) const SECRET_KEYS: &[&str] = &["lms.partner_password"];
+
+/// Keys that an environment variable may give as a comma-separated list.
+const LIST_KEYS: &[&str] = &["lms.product_ids"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("MKOPO_ENVIRONMENT={0:?} is not an environment: use `local` or `production`")]
+    UnknownEnvironment(String),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("configuration is not valid: {0}")]
+    Parse(#[from] config::ConfigError),
+    #[error("configuration has problems:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+/// Where the layers come from: a directory (or the embedded copies) and an environment map.
+#[derive(Debug, Clone)]
+pub struct ConfigSource {
+    pub dir: Option<PathBuf>,
+    pub env: HashMap<String, String>,
+}
+
+impl ConfigSource {
+    /// The process environment and `MKOPO_CONFIG_DIR` (default `./config` when it exists, else embedded).
+    pub fn from_process() -> Self {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let dir = env
+            .get("MKOPO_CONFIG_DIR")
+            .map(PathBuf::from)
+            .or_else(|| Some(PathBuf::from("config")).filter(|d| d.join("base.toml").is_file()));
+        Self { dir, env }
+    }
+
+    /// The embedded files for one environment, with no environment overrides.
+    pub fn embedded(environment: Environment) -> Self {
+        let env = HashMap::from([("MKOPO_ENVIRONMENT".to_owned(), environment.as_str().to_owned())]);
+        Self { dir: None, env }
+    }
+
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    fn environment(&self) -> Result<Environment, LoadError> {
+        match self.env.get("MKOPO_ENVIRONMENT").map(|s| s.trim().to_ascii_lowercase()) {
+            None => Ok(Environment::Local),
+            Some(s) if s == "local" || s.is_empty() => Ok(Environment::Local),
+            Some(s) if s == "production" => Ok(Environment::Production),
+            Some(other) => Err(LoadError::UnknownEnvironment(other)),
+        }
+    }
+
+    fn file(
+        &self,
+        name: &str,
+        embedded: &'static str,
+    ) -> Result<File<config::FileSourceString, FileFormat>, LoadError> {
+        let text = match &self.dir {
+            Some(dir) => read(&dir.join(name))?,
+            None => embedded.to_owned(),
+        };
+        Ok(File::from_str(&text, FileFormat::Toml))
+    }
+
+    fn files(
+        &self,
+        environment: Environment,
+    ) -> Result<config::ConfigBuilder<config::builder::DefaultState>, LoadError> {
+        let env_file = match environment {
+            Environment::Local => self.file("local.toml", LOCAL)?,
+            Environment::Production => self.file("production.toml", PRODUCTION)?,
+        };
+        Ok(Config::builder()
+            .add_source(self.file("base.toml", BASE)?)
+            .add_source(env_file)
+            .set_override("environment", environment.as_str())?)
+    }
+}
+
+fn read(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })
+}
+
+/// Loads and validates the settings the process was started with.
+pub fn load() -> Result<Settings, LoadError> {
+    load_from(&ConfigSource::from_process())
+}
+
+/// Loads and validates settings from an explicit source; the single entry point tests use too.
+pub fn load_from(source: &ConfigSource) -> Result<Settings, LoadError> {
+    let environment = source.environment()?;
+    let mut env_layer = EnvSource::with_prefix("MKOPO")
+        .prefix_separator("_")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .source(Some(
+            source
+                .env
+                .iter()
+                .filter(|(k, _)| k.as_str() != "MKOPO_CONFIG_DIR")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ));
+    for key in LIST_KEYS {
+        env_layer = env_layer.with_list_parse_key(key);
+    }
+    let merged = source.files(environment)?.add_source(env_layer).build()?;
+
+    let mut problems = Vec::new();
+    let settings: Settings = serde_ignored::deserialize(merged, |path| {
+        problems.push(format!("unknown key `{path}` (check its spelling in config/base.toml)"))
+    })?;
+
+    if environment == Environment::Production {
+        let files_only = source.files(environment)?.build()?;
+        for key in SECRET_KEYS {
+            if files_only.get_string(key).is_ok_and(|v| !v.is_empty()) {
+                let var = format!("MKOPO_{}", key.to_ascii_uppercase().replace('.', "__"));
+                problems.push(format!("`{key}` is a secret: in production set it with {var}, not in a config file"));
+            }
+        }
+    }
+    problems.extend(super::validate(&settings));
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(LoadError::Invalid(problems))
+    }
+}

@@ -1,0 +1,132 @@
+//! Typed, layered settings: embedded defaults < `config/base.toml` < `config/{environment}.toml` <
+//! `MKOPO_<SECTION>__<KEY>` environment variables. `MKOPO_ENVIRONMENT` (`local` when unset) picks the
+//! file. One [`validate`] pass at boot turns impossible combinations into readable messages.
+
+mod load;
+mod validate;
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+pub use crate::sandbox::lms::SandboxLmsSettings;
+pub use load::{load, load_from, ConfigSource, LoadError};
+pub use validate::validate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Local,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Local => "local",
+            Environment::Production => "production",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub telemetry: TelemetrySettings,
+    pub redis: RedisSettings,
+    pub lms: LmsSettings,
+    pub sandbox: SandboxSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Actix worker threads; 0 means one per core.
+    pub workers: usize,
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    pub format: LogFormat,
+    /// `tracing` filter directives; `RUST_LOG` overrides it when set.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    /// Empty: in-memory stores (local only, not durable). A URL may carry a password, hence secret.
+    pub url: Option<SecretString>,
+    pub key_prefix: String,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LmsMode {
+    Http,
+    Sandbox,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LmsSettings {
+    pub mode: LmsMode,
+    /// Empty in sandbox mode: the gateway points the client at its own `/sandbox/lms` mount.
+    pub auth_base_url: String,
+    pub api_base_url: String,
+    pub partner_email: String,
+    pub partner_password: SecretString,
+    #[serde(with = "humantime_serde")]
+    pub token_refresh_margin: Duration,
+    #[serde(with = "humantime_serde")]
+    pub token_max_age_fallback: Duration,
+    /// Scheduled token rotation period; 0 turns the timer off.
+    #[serde(with = "humantime_serde")]
+    pub token_rotation_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub worker_request_timeout: Duration,
+    pub retry: RetrySettings,
+    pub business_timezone: String,
+    pub page_rows: u32,
+    pub product_ids: Vec<String>,
+    #[serde(with = "humantime_serde")]
+    pub products_cache_ttl: Duration,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetrySettings {
+    pub max_attempts: u32,
+    #[serde(with = "humantime_serde")]
+    pub base: Duration,
+    #[serde(with = "humantime_serde")]
+    pub cap: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SandboxSettings {
+    pub lms: SandboxLmsSettings,
+}
+
+impl Settings {
+    /// The local settings exactly as a fresh checkout runs them, for tests and tools.
+    pub fn local_defaults() -> Self {
+        load_from(&ConfigSource::embedded(Environment::Local)).expect("the embedded local settings are valid")
+    }
+}

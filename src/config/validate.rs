@@ -1,0 +1,77 @@
+//! The one validation pass at boot. Every problem is collected, so an operator fixes them in one go.
+
+use secrecy::ExposeSecret;
+
+use super::{Environment, LmsMode, Settings};
+
+/// Returns every problem with `settings`, worded for the operator who has to fix it.
+pub fn validate(s: &Settings) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut need = |ok: bool, message: String| {
+        if !ok {
+            problems.push(message);
+        }
+    };
+
+    let lms = &s.lms;
+    need(
+        (1..=100).contains(&lms.page_rows),
+        format!("lms.page_rows = {} must be between 1 and 100 (the LMS's page limit)", lms.page_rows),
+    );
+    need(lms.retry.max_attempts >= 1, "lms.retry.max_attempts must be at least 1".into());
+    need(lms.retry.base <= lms.retry.cap, "lms.retry.base must not exceed lms.retry.cap".into());
+    need(!lms.request_timeout.is_zero(), "lms.request_timeout must be more than 0".into());
+    need(!lms.worker_request_timeout.is_zero(), "lms.worker_request_timeout must be more than 0".into());
+    need(
+        lms.business_timezone.parse::<chrono_tz::Tz>().is_ok(),
+        format!("lms.business_timezone = {:?} is not an IANA zone such as Africa/Dar_es_Salaam", lms.business_timezone),
+    );
+    need(!lms.product_ids.is_empty(), "lms.product_ids must list at least one loan product id".into());
+    need(lms.currency.len() == 3, format!("lms.currency = {:?} must be an ISO 4217 code such as TZS", lms.currency));
+
+    if lms.mode == LmsMode::Http {
+        for (key, url) in [("lms.auth_base_url", &lms.auth_base_url), ("lms.api_base_url", &lms.api_base_url)] {
+            if let Some(problem) = base_url_problem(key, url) {
+                need(false, problem);
+            }
+        }
+        need(!lms.partner_email.trim().is_empty(), "lms.partner_email is required when lms.mode = http".into());
+        need(
+            !lms.partner_password.expose_secret().is_empty(),
+            "lms.partner_password is required when lms.mode = http (set MKOPO_LMS__PARTNER_PASSWORD)".into(),
+        );
+    }
+
+    if s.environment == Environment::Production {
+        need(
+            lms.mode != LmsMode::Sandbox,
+            "lms.mode = sandbox is refused in production: set lms.mode = http with the LMS URLs and credentials".into(),
+        );
+        need(
+            s.redis.url.as_ref().is_some_and(|u| !u.expose_secret().trim().is_empty()),
+            "redis.url is required in production: sessions, callbacks and payouts must be durable (set MKOPO_REDIS__URL)"
+                .into(),
+        );
+    }
+    if let Some(url) = &s.redis.url {
+        let url = url.expose_secret();
+        need(
+            url.is_empty() || url.starts_with("redis://") || url.starts_with("rediss://"),
+            "redis.url must start with redis:// or rediss://".into(),
+        );
+    }
+    problems
+}
+
+fn base_url_problem(key: &str, url: &str) -> Option<String> {
+    if url.trim().is_empty() {
+        return Some(format!("{key} is required when lms.mode = http"));
+    }
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Some(format!("{key} = {url:?} must be an http(s) URL"));
+    }
+    if url.ends_with('/') || url.ends_with("/v1") {
+        return Some(format!("{key} = {url:?} must carry neither `/v1` nor a trailing slash"));
+    }
+    None
+}

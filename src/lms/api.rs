@@ -1,0 +1,233 @@
+//! The calls of the spec's "how the gateway uses the API" table (§8), one method each. Lookups turn
+//! `not_found` into `None`; creates resolve a duplicate (`aborted`) by reading the existing record.
+
+use std::sync::Arc;
+
+use super::error::LmsError;
+use super::loan::{Loan, LoanStatus};
+use super::transport::{segment, Call};
+use super::types::{
+    CreateCustomer, Customer, LoanProduct, LoanQuery, NewLoan, NewRepayment, Page, Repayment, Scorecard,
+};
+use super::LmsClient;
+
+/// What a rollback call achieved. Both mean the loan no longer exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackOutcome {
+    RolledBack,
+    /// `not_found`: already rolled back, or never created.
+    AlreadyGone,
+}
+
+fn none_if_not_found<T>(result: Result<T, LmsError>) -> Result<Option<T>, LmsError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(LmsError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl LmsClient {
+    /// `GET /v1/customers/external/{id}`.
+    pub async fn get_customer(&self, external_id: &str) -> Result<Option<Customer>, LmsError> {
+        let call =
+            Call::get("GET /v1/customers/external/{id}", format!("/v1/customers/external/{}", segment(external_id)));
+        none_if_not_found(self.json(&call).await)
+    }
+
+    /// `GET /v1/customers?externalId=`: the list form of the same lookup (empty page = not registered).
+    pub async fn find_customer(&self, external_id: &str) -> Result<Option<Customer>, LmsError> {
+        let call = Call::get("GET /v1/customers", "/v1/customers".into()).query("externalId", external_id);
+        let page: Page<Customer> = self.json(&call).await?;
+        Ok(page.items.into_iter().find(|c| c.external_id == external_id))
+    }
+
+    /// `POST /v1/customers`. A duplicate means the customer exists: the existing record is returned.
+    pub async fn create_customer(&self, external_id: &str) -> Result<Customer, LmsError> {
+        let body = serde_json::to_value(CreateCustomer { external_id }).expect("a customer body serialises");
+        match self.json(&Call::post("POST /v1/customers", "/v1/customers".into(), body)).await {
+            Err(LmsError::Aborted { message }) => match self.get_customer(external_id).await? {
+                Some(existing) => Ok(existing),
+                None => Err(LmsError::Aborted { message }),
+            },
+            other => other,
+        }
+    }
+
+    /// The registration step: the customer, and whether this call created it.
+    pub async fn ensure_customer(&self, external_id: &str) -> Result<(Customer, bool), LmsError> {
+        match self.get_customer(external_id).await? {
+            Some(customer) => Ok((customer, false)),
+            None => self.create_customer(external_id).await.map(|c| (c, true)),
+        }
+    }
+
+    /// `GET /v1/loan-products`, cached for `lms.products_cache_ttl`. Two callers that miss at once may
+    /// both fetch; that is cheaper than making a USSD hop wait on another caller's failure.
+    pub async fn loan_products(&self) -> Result<Arc<Vec<LoanProduct>>, LmsError> {
+        if let Some(products) = self.inner.products.get(&()).await {
+            return Ok(products);
+        }
+        let page: Page<LoanProduct> =
+            self.json(&Call::get("GET /v1/loan-products", "/v1/loan-products".into())).await?;
+        let products = Arc::new(page.items);
+        self.inner.products.insert((), Arc::clone(&products)).await;
+        Ok(products)
+    }
+
+    /// The configured products (`lms.product_ids`, in that order) that exist and lend in our currency.
+    pub async fn offered_products(&self) -> Result<Vec<LoanProduct>, LmsError> {
+        let all = self.loan_products().await?;
+        Ok(self
+            .inner
+            .product_ids
+            .iter()
+            .filter_map(|id| {
+                all.iter().find(|p| &p.id == id && p.currency_code.eq_ignore_ascii_case(&self.inner.currency))
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// `GET /v1/credit-scorecard/{externalId}`. Unknown subscribers are not an error: they read `XX`.
+    pub async fn scorecard(&self, external_id: &str) -> Result<Scorecard, LmsError> {
+        let call = Call::get("GET /v1/credit-scorecard/{id}", format!("/v1/credit-scorecard/{}", segment(external_id)));
+        self.json(&call).await
+    }
+
+    /// `POST /v1/loans`: one call submits, approves and disburses. A duplicate `externalId` is resolved by
+    /// reading the existing loan and checking it is the one we asked for.
+    pub async fn create_loan(&self, loan: &NewLoan) -> Result<Loan, LmsError> {
+        match self.json(&Call::post("POST /v1/loans", "/v1/loans".into(), loan.body())).await {
+            Err(LmsError::Aborted { message }) => match self.get_loan(&loan.external_id).await? {
+                Some(existing) => self.same_loan(loan, existing).await,
+                None => Err(LmsError::Aborted { message }),
+            },
+            other => other,
+        }
+    }
+
+    async fn same_loan(&self, asked: &NewLoan, existing: Loan) -> Result<Loan, LmsError> {
+        let mut differences = Vec::new();
+        if existing.principal != asked.principal {
+            differences.push(format!("principal {} instead of {}", existing.principal, asked.principal));
+        }
+        if existing.loan_product_id.as_deref().is_some_and(|p| p != asked.product_id) {
+            differences.push("another loan product".to_owned());
+        }
+        let customer = self.get_customer(&asked.customer_external_id).await?;
+        if customer.is_none_or(|c| c.id != existing.customer_id) {
+            differences.push("another customer".to_owned());
+        }
+        if differences.is_empty() {
+            Ok(existing)
+        } else {
+            Err(LmsError::Conflict { what: format!("loan {}", asked.external_id), detail: differences.join(", ") })
+        }
+    }
+
+    /// `GET /v1/loans` with filters and paging. An unknown customer reads as no loans (§6.8).
+    pub async fn list_loans(&self, query: &LoanQuery) -> Result<Page<Loan>, LmsError> {
+        let mut call = Call::get("GET /v1/loans", "/v1/loans".into());
+        if let Some(customer) = &query.customer_external_id {
+            call = call.query("customerExternalId", customer);
+        }
+        if let Some(status) = &query.status {
+            call = call.query("status", status);
+        }
+        call = call.query("page", query.page.unwrap_or(1)).query("rows", query.rows.unwrap_or(self.inner.page_rows));
+        match self.json(&call).await {
+            Err(LmsError::NotFound { .. }) if query.customer_external_id.is_some() => {
+                Ok(Page { items: Vec::new(), total: Some(0), page: query.page, rows_per_page: query.rows })
+            }
+            other => other,
+        }
+    }
+
+    /// Every `Active` loan of a customer, across pages.
+    pub async fn active_loans(&self, customer_external_id: &str) -> Result<Vec<Loan>, LmsError> {
+        let rows = self.inner.page_rows;
+        let mut loans = Vec::new();
+        for page in 1.. {
+            let query = LoanQuery {
+                customer_external_id: Some(customer_external_id.to_owned()),
+                status: Some(LoanStatus::Active.as_str().to_owned()),
+                page: Some(page),
+                rows: Some(rows),
+            };
+            let batch = self.list_loans(&query).await?;
+            let more = batch.has_more(page, rows);
+            loans.extend(batch.items);
+            if !more {
+                break;
+            }
+        }
+        Ok(loans)
+    }
+
+    /// `GET /v1/loans/external/{ref}`; a rolled-back loan reads as `None`.
+    pub async fn get_loan(&self, external_id: &str) -> Result<Option<Loan>, LmsError> {
+        let call = Call::get("GET /v1/loans/external/{id}", format!("/v1/loans/external/{}", segment(external_id)));
+        none_if_not_found(self.json(&call).await)
+    }
+
+    /// `POST /v1/loans/external/{ref}/rollback`. Resumable on the LMS side, so safe to repeat.
+    pub async fn rollback_loan(&self, external_id: &str, note: &str) -> Result<RollbackOutcome, LmsError> {
+        let call = Call::post(
+            "POST /v1/loans/external/{id}/rollback",
+            format!("/v1/loans/external/{}/rollback", segment(external_id)),
+            serde_json::json!({ "note": note }),
+        );
+        match self.execute(&call).await {
+            Ok(body) => {
+                tracing::info!(steps = %String::from_utf8_lossy(&body[..body.len().min(200)]), "LMS rolled the loan back");
+                Ok(RollbackOutcome::RolledBack)
+            }
+            Err(LmsError::NotFound { .. }) => Ok(RollbackOutcome::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /v1/loans/external/{ref}/repayments`. The key makes a resend return the original transaction.
+    pub async fn post_repayment(
+        &self,
+        loan_external_id: &str,
+        repayment: &NewRepayment,
+    ) -> Result<Repayment, LmsError> {
+        let call = Call::post(
+            "POST /v1/loans/external/{id}/repayments",
+            format!("/v1/loans/external/{}/repayments", segment(loan_external_id)),
+            serde_json::to_value(repayment).expect("a repayment body serialises"),
+        );
+        self.json(&call).await
+    }
+
+    /// `GET /v1/loans/external/{ref}/repayments/{transaction}`.
+    pub async fn get_repayment(
+        &self,
+        loan_external_id: &str,
+        transaction_id: &str,
+    ) -> Result<Option<Repayment>, LmsError> {
+        let call = Call::get(
+            "GET /v1/loans/external/{id}/repayments/{tx}",
+            format!("/v1/loans/external/{}/repayments/{}", segment(loan_external_id), segment(transaction_id)),
+        );
+        none_if_not_found(self.json(&call).await)
+    }
+
+    /// `GET /v1/loans/external/{ref}/repayments`: customer repayments, newest first.
+    pub async fn list_repayments(
+        &self,
+        loan_external_id: &str,
+        page: u32,
+        rows: u32,
+    ) -> Result<Page<Repayment>, LmsError> {
+        let call = Call::get(
+            "GET /v1/loans/external/{id}/repayments",
+            format!("/v1/loans/external/{}/repayments", segment(loan_external_id)),
+        )
+        .query("page", page)
+        .query("rows", rows);
+        self.json(&call).await
+    }
+}

@@ -1,0 +1,232 @@
+//! The loan object (spec §6.7) and its status (§7). The balance roll-up may arrive flat or under
+//! `summary`; `overdue` may be a boolean or a number; next-due fields may be absent, null or 0.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer};
+
+use super::types::Repayment;
+use crate::domain::money;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoanStatus {
+    Active,
+    ClosedObligationsMet,
+    Overpaid,
+    ClosedWrittenOff,
+    Approved,
+    SubmittedPendingApproval,
+    Rejected,
+    Withdrawn,
+    Other(String),
+}
+
+impl LoanStatus {
+    pub fn parse(s: &str) -> Self {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "active" => Self::Active,
+            "closed (obligations met)" => Self::ClosedObligationsMet,
+            "overpaid" => Self::Overpaid,
+            "closed (written off)" => Self::ClosedWrittenOff,
+            "approved" => Self::Approved,
+            "submitted and pending approval" => Self::SubmittedPendingApproval,
+            "rejected" => Self::Rejected,
+            "withdrawn by applicant" => Self::Withdrawn,
+            _ => Self::Other(s.to_owned()),
+        }
+    }
+
+    /// The exact string the LMS uses, e.g. for the `status` filter.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Active => "Active",
+            Self::ClosedObligationsMet => "Closed (obligations met)",
+            Self::Overpaid => "Overpaid",
+            Self::ClosedWrittenOff => "Closed (written off)",
+            Self::Approved => "Approved",
+            Self::SubmittedPendingApproval => "Submitted and pending approval",
+            Self::Rejected => "Rejected",
+            Self::Withdrawn => "Withdrawn by applicant",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LoanStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| Self::parse(&s))
+    }
+}
+
+/// The nested form of the roll-up that one documentation page shows.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoanSummary {
+    #[serde(default, with = "money::option")]
+    pub total_outstanding: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    pub total_repayment: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    pub total_overpaid: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleRow {
+    #[serde(default)]
+    pub period: Option<u32>,
+    #[serde(default)]
+    pub due_date: Option<NaiveDate>,
+    #[serde(default, with = "money::option")]
+    pub total_due: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    pub total_outstanding: Option<Decimal>,
+    #[serde(default)]
+    pub complete: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Loan {
+    pub id: String,
+    pub external_id: String,
+    /// The LMS customer id (not the externalId we sent on create).
+    pub customer_id: String,
+    pub customer_name: Option<String>,
+    pub loan_product_id: Option<String>,
+    pub loan_product_name: Option<String>,
+    pub status: LoanStatus,
+    pub currency_code: String,
+    #[serde(with = "money::number")]
+    pub principal: Decimal,
+    #[serde(default, with = "money::option")]
+    total_outstanding: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    total_repayment: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    total_overpaid: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    pub interest_charged: Option<Decimal>,
+    #[serde(default)]
+    summary: Option<LoanSummary>,
+    #[serde(default)]
+    pub next_due_date: Option<NaiveDate>,
+    #[serde(default, with = "money::option")]
+    next_due_amount: Option<Decimal>,
+    #[serde(default, deserialize_with = "overdue_flag")]
+    overdue: Option<bool>,
+    #[serde(default)]
+    repayment_schedule: Vec<ScheduleRow>,
+    #[serde(default)]
+    pub repayment_history: Vec<Repayment>,
+}
+
+impl Loan {
+    /// The headline amount owed, flat or under `summary`. `None` when the LMS omitted it (re-read the loan).
+    pub fn total_outstanding(&self) -> Option<Decimal> {
+        self.total_outstanding.or_else(|| self.summary.as_ref()?.total_outstanding)
+    }
+
+    pub fn total_repayment(&self) -> Option<Decimal> {
+        self.total_repayment.or_else(|| self.summary.as_ref()?.total_repayment)
+    }
+
+    pub fn total_overpaid(&self) -> Decimal {
+        self.total_overpaid.or_else(|| self.summary.as_ref()?.total_overpaid).unwrap_or_default()
+    }
+
+    /// The next instalment amount; a 0 means nothing is due and reads as `None`.
+    pub fn next_due_amount(&self) -> Option<Decimal> {
+        self.next_due_amount.filter(|a| !a.is_zero())
+    }
+
+    /// The LMS's flag when present; otherwise derived from the next due date and the balance.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.overdue.unwrap_or_else(|| {
+            self.next_due_date.is_some_and(|d| d < today) && self.total_outstanding().is_some_and(|t| t > Decimal::ZERO)
+        })
+    }
+
+    /// Instalment rows; Fineract-style rows without a `period` (disbursement lines) are dropped.
+    pub fn schedule(&self) -> impl Iterator<Item = &ScheduleRow> {
+        self.repayment_schedule.iter().filter(|r| r.period.is_some())
+    }
+}
+
+/// `overdue` is documented as a boolean but may arrive as a number (`> 0` = overdue) or null.
+fn overdue_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(match value {
+        Some(serde_json::Value::Bool(b)) => Some(b),
+        Some(serde_json::Value::Number(n)) => {
+            Some(money::parse_decimal(&n.to_string()).is_ok_and(|v| v > Decimal::ZERO))
+        }
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC_EXAMPLE: &str = r#"{
+      "id": "501", "accountNo": "000000501", "externalId": "loan-ext-12345", "customerId": "42",
+      "customerName": "ext-ada-001 Customer", "loanProductId": "1", "loanProductName": "Halotel 7-Day Loan",
+      "status": "Active", "principal": 10000, "approvedPrincipal": 10000, "currencyCode": "TZS",
+      "principalDisbursed": 10000, "interestCharged": 1100, "totalRepayment": 0, "totalOutstanding": 11100,
+      "totalOverpaid": 0, "nextDueDate": "2026-06-01", "nextDueAmount": 11100, "overdue": false,
+      "repaymentSchedule": [
+        { "period": 1, "fromDate": "2026-05-25", "dueDate": "2026-06-01", "principalDue": 10000, "interestDue": 1100,
+          "totalDue": 11100, "totalPaid": 0, "totalOutstanding": 11100, "complete": false },
+        { "dueDate": "2026-05-25", "principalDisbursed": 10000 }
+      ],
+      "repaymentHistory": []
+    }"#;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_documented_loan_object_parses() {
+        let loan: Loan = serde_json::from_str(DOC_EXAMPLE).unwrap();
+        assert_eq!(loan.status, LoanStatus::Active);
+        assert_eq!(loan.total_outstanding(), Some(Decimal::from(11100)));
+        assert_eq!(loan.next_due_amount(), Some(Decimal::from(11100)));
+        assert_eq!(loan.next_due_date, Some(date("2026-06-01")));
+        assert!(!loan.is_overdue(date("2026-07-01")), "the LMS flag wins");
+        assert_eq!(loan.schedule().count(), 1, "rows without a period are dropped");
+    }
+
+    #[test]
+    fn the_roll_up_may_sit_under_summary_and_overdue_may_be_derived() {
+        let loan: Loan = serde_json::from_str(
+            r#"{"id":"1","externalId":"L1","customerId":"2","status":"active","currencyCode":"TZS","principal":100,
+                "summary":{"totalOutstanding":55.5},"nextDueDate":"2026-06-01","nextDueAmount":0}"#,
+        )
+        .unwrap();
+        assert_eq!(loan.total_outstanding(), Some(Decimal::new(555, 1)));
+        assert_eq!(loan.next_due_amount(), None, "0 reads as nothing due");
+        assert!(loan.is_overdue(date("2026-06-02")));
+        assert!(!loan.is_overdue(date("2026-06-01")));
+    }
+
+    #[test]
+    fn overdue_may_be_a_number() {
+        let parse = |flag: &str| -> Loan {
+            serde_json::from_str(&format!(
+                r#"{{"id":"1","externalId":"L1","customerId":"2","status":"Active","currencyCode":"TZS","principal":1,"overdue":{flag}}}"#
+            ))
+            .unwrap()
+        };
+        assert!(parse("3").is_overdue(date("2026-01-01")));
+        assert!(!parse("0").is_overdue(date("2026-01-01")));
+    }
+
+    #[test]
+    fn statuses_map_case_insensitively_with_a_fallback() {
+        assert_eq!(LoanStatus::parse("CLOSED (obligations met)"), LoanStatus::ClosedObligationsMet);
+        assert_eq!(LoanStatus::parse("Transfer in progress"), LoanStatus::Other("Transfer in progress".into()));
+        assert_eq!(LoanStatus::SubmittedPendingApproval.as_str(), "Submitted and pending approval");
+    }
+}

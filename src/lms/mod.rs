@@ -1,0 +1,166 @@
+//! The client of the partner loan-management API (the "LMS", spec `lms-api.md`).
+//!
+//! One [`LmsClient`] owns one `reqwest::Client`, the token provider and the product cache; it is cheap to
+//! clone. Every call goes through [`transport`], which adds the bearer token, replaces it once on a 401,
+//! and retries by the pure [`retry`] policy. Interactive callers (a USSD hop is waiting) get a short
+//! per-request timeout and an overall budget; [`LmsClient::for_workers`] gives the background profile.
+
+mod api;
+mod error;
+mod loan;
+pub mod retry;
+mod token;
+mod transport;
+mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use secrecy::SecretString;
+
+pub use api::RollbackOutcome;
+pub use error::{ErrorCode, FieldError, LmsError};
+pub use loan::{Loan, LoanStatus, LoanSummary, ScheduleRow};
+pub use retry::{Decision, Idempotency, RetryPolicy};
+pub use token::{Token, TokenProvider, TokenSettings};
+pub use types::{Customer, LoanProduct, LoanQuery, NewLoan, NewRepayment, Page, Repayment, Scorecard};
+
+use crate::config::LmsSettings;
+use crate::domain::clock::Clock;
+
+/// Everything the client needs, resolved from settings (base URLs are final here, sandbox or not).
+#[derive(Clone)]
+pub struct LmsClientConfig {
+    pub auth_base_url: String,
+    pub api_base_url: String,
+    pub partner_email: String,
+    pub partner_password: SecretString,
+    pub token_refresh_margin: Duration,
+    pub token_max_age_fallback: Duration,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub worker_request_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub business_timezone: Tz,
+    pub page_rows: u32,
+    pub product_ids: Vec<String>,
+    pub products_cache_ttl: Duration,
+    pub currency: String,
+}
+
+impl LmsClientConfig {
+    /// Builds the client config from validated settings and the two base URLs to use.
+    pub fn from_settings(s: &LmsSettings, auth_base_url: String, api_base_url: String) -> Self {
+        Self {
+            auth_base_url,
+            api_base_url,
+            partner_email: s.partner_email.clone(),
+            partner_password: s.partner_password.clone(),
+            token_refresh_margin: s.token_refresh_margin,
+            token_max_age_fallback: s.token_max_age_fallback,
+            connect_timeout: s.connect_timeout,
+            request_timeout: s.request_timeout,
+            worker_request_timeout: s.worker_request_timeout,
+            retry: RetryPolicy { max_attempts: s.retry.max_attempts, base: s.retry.base, cap: s.retry.cap },
+            business_timezone: s.business_timezone.parse().unwrap_or(chrono_tz::Africa::Dar_es_Salaam),
+            page_rows: s.page_rows,
+            product_ids: s.product_ids.clone(),
+            products_cache_ttl: s.products_cache_ttl,
+            currency: s.currency.clone(),
+        }
+    }
+}
+
+struct Inner {
+    http: reqwest::Client,
+    api_base_url: String,
+    tokens: Arc<TokenProvider>,
+    policy: RetryPolicy,
+    products: moka::future::Cache<(), Arc<Vec<LoanProduct>>>,
+    business_timezone: Tz,
+    page_rows: u32,
+    product_ids: Vec<String>,
+    currency: String,
+    worker_timeout: Duration,
+    clock: Clock,
+}
+
+#[derive(Clone)]
+pub struct LmsClient {
+    inner: Arc<Inner>,
+    /// Per-request timeout of this profile.
+    timeout: Duration,
+    /// Overall time a call may take across retries; `None` for workers, which may wait.
+    budget: Option<Duration>,
+}
+
+impl LmsClient {
+    pub fn new(config: LmsClientConfig, clock: Clock) -> Result<Self, LmsError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("mkopo/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|source| transport_error("client setup".into(), config.request_timeout, source))?;
+        let tokens = TokenProvider::new(
+            http.clone(),
+            TokenSettings {
+                token_url: format!("{}/v1/auth/token", config.auth_base_url.trim_end_matches('/')),
+                email: config.partner_email.clone(),
+                password: config.partner_password.clone(),
+                margin: config.token_refresh_margin,
+                fallback_age: config.token_max_age_fallback,
+                timeout: config.request_timeout,
+            },
+            clock.clone(),
+        );
+        let products = moka::future::Cache::builder().max_capacity(1).time_to_live(config.products_cache_ttl).build();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                api_base_url: config.api_base_url.trim_end_matches('/').to_owned(),
+                tokens,
+                policy: config.retry,
+                products,
+                business_timezone: config.business_timezone,
+                page_rows: config.page_rows,
+                product_ids: config.product_ids,
+                currency: config.currency,
+                worker_timeout: config.worker_request_timeout,
+                clock,
+            }),
+            timeout: config.request_timeout,
+            budget: Some(config.request_timeout),
+        })
+    }
+
+    /// The background profile: the worker timeout per request and no overall budget, so `unavailable`
+    /// is retried for as long as the policy allows.
+    pub fn for_workers(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner), timeout: self.inner.worker_timeout, budget: None }
+    }
+
+    pub fn tokens(&self) -> &Arc<TokenProvider> {
+        &self.inner.tokens
+    }
+
+    /// Today in the LMS business zone: the date to send as `transactionDate` for payments made now.
+    pub fn business_today(&self) -> NaiveDate {
+        self.inner.clock.now().with_timezone(&self.inner.business_timezone).date_naive()
+    }
+
+    /// Obtains a token if none is held: the readiness probe's LMS check.
+    pub async fn check_token(&self) -> Result<(), LmsError> {
+        self.inner.tokens.get().await.map(|_| ())
+    }
+}
+
+pub(crate) fn transport_error(endpoint: String, timeout: Duration, source: reqwest::Error) -> LmsError {
+    if source.is_timeout() {
+        LmsError::Timeout { endpoint, timeout }
+    } else {
+        LmsError::Transport { endpoint, source }
+    }
+}

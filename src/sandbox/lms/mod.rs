@@ -1,0 +1,132 @@
+//! The sandbox LMS: an in-process actix-web simulator of the partner loan-management API
+//! (`/work/shared/specs/lms-api.md`, §9), for local runs and tests.
+//!
+//! [`scope`] mounts everything under a prefix; the gateway uses `"/sandbox/lms"` on its own port, a
+//! standalone server uses `""`. Several instances can coexist: each scope carries its own [`SandboxLms`].
+//!
+//! # API routes (relative to the prefix; all but the token route need `Authorization: Bearer <token>`)
+//!
+//! | Route | Purpose |
+//! |---|---|
+//! | `GET /v1/auth/token` | HTTP Basic → `{"token"}` (JWT-shaped, dummy signature) |
+//! | `POST /v1/customers` | Create a customer (`200`) |
+//! | `GET /v1/customers/external/{externalId}`, `GET /v1/customers/{id}` | Read a customer |
+//! | `GET /v1/customers?externalId=&page=&rows=&orderBy=&sortOrder=` | Point lookup or paged list |
+//! | `POST /v1/customers/external/{externalId}/close` | Close a customer (admin; makes it inactive) |
+//! | `GET /v1/loan-products` | `{"items": [...]}` |
+//! | `GET /v1/credit-scorecard/{externalId}` | Scorecard with live debt totals |
+//! | `POST /v1/loans`, `GET /v1/loans?customerExternalId=\|customerId=&status=&page=&rows=` | Create, list |
+//! | `GET\|DELETE /v1/loans/external/{ext}`, `GET\|DELETE /v1/loans/{id}` | Read, delete (pending only, `204`) |
+//! | `POST /v1/loans/{external/{ext}\|{id}}/rollback`, `.../undo-disbursal`, `.../undo-approval` | Unwind |
+//! | `POST /v1/loans/{external/{ext}\|{id}}/repayments` | Repay (idempotent per `idempotencyKey`) |
+//! | `GET /v1/loans/external/{ext}/repayments[/{transactionId}]` | Read repayments, newest first |
+//!
+//! Anything else under the prefix answers `404 {"code": "not_found"}`.
+//!
+//! # Test hooks (relative to the prefix; no auth, never hit by injected faults; JSON in and out)
+//!
+//! | Route | Body | Effect |
+//! |---|---|---|
+//! | `GET /sandbox/clock` | — | `{"today"}` |
+//! | `POST /sandbox/clock` | `{"today": "YYYY-MM-DD"}` or `{"advanceDays": n}` | Pins the business date; `{"today"}` |
+//! | `POST /sandbox/tokens/revoke` | — | Revokes every issued token; `{"revoked": n}` |
+//! | `POST /sandbox/faults` | `{"method", "path", "kind", "count"?, "delayMs"?}` | Queues a [`Fault`]; `{"faults": [...]}` |
+//! | `GET /sandbox/faults` | — | Pending faults |
+//! | `DELETE /sandbox/faults` | — | Clears every fault, including a rollback stop |
+//! | `POST /sandbox/faults/rollback` | `{"stopAfterSteps": k}` | The next rollback runs `k` steps, then `500 internal` |
+//! | `POST /sandbox/faults/scorecard-best-effort` | `{"enabled": bool}` | Scorecard reports no debt (0 outstanding and paid) |
+//! | `PUT /sandbox/scorecards/{externalId}` | `{"grade", "creditScore", "creditLimit"}` | Sets one number's scorecard |
+//! | `POST /sandbox/reset` | — | Forgets customers, loans, tokens, faults, overrides and the pinned date |
+//!
+//! Fault `kind` is `unavailable` (503), `internal` (500), `delay` (wait `delayMs`, then normal) or
+//! `commit_then_internal` (the write lands, the caller sees 500). `path` is relative to the prefix with
+//! `*` matching exactly one segment, e.g. `/v1/loans/external/*/repayments`; `method` may be `*`. A fault
+//! hits the next `count` (default 1) matching calls, including `GET /v1/auth/token`.
+//!
+//! # Behaviour choices where the contract is silent
+//! - Ids are per-resource counters that keep counting across a reset; `accountNo` is the id padded to 9.
+//! - `rows < 1` is refused like `rows > 100`; an empty `page`/`rows` means the default.
+//! - `orderBy` values a list does not know sort by `id`; `sortOrder` other than `DESC` sorts ascending.
+//! - Loans mid-rollback (`Approved`, `Submitted and pending approval`) show zero balances and no next due.
+//! - Repayments are listed in posting order, newest first; backdating is not refused.
+//! - The best-effort scorecard fault zeroes `totalPaid` as well as `totalOutstanding`.
+//! - A rollback stop of `k` steps that covers every remaining step lets the rollback finish normally.
+
+mod auth;
+mod customers;
+mod errors;
+mod faults;
+mod hooks;
+mod loan_view;
+mod loans;
+mod paging;
+mod params;
+mod products;
+mod records;
+mod repayments;
+mod rollback;
+mod schedule;
+mod scorecard;
+mod settings;
+mod state;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::web;
+
+pub use errors::{ApiError, ErrorCode, FieldError};
+pub use faults::{Fault, FaultKind};
+pub use settings::{SandboxLmsSettings, ScorecardEntry, SeedProduct};
+pub use state::SandboxLms;
+
+/// Mounts every route of the sandbox under `prefix` (e.g. `"/sandbox/lms"`, or `""` standalone).
+pub fn scope(prefix: &str, lms: SandboxLms) -> actix_web::Scope {
+    let mount: Arc<str> = Arc::from(prefix);
+    let gate_lms = lms.clone();
+    // The API lives in an inner scope so that only it sits behind the fault middleware.
+    let api = web::scope("")
+        .wrap(from_fn(move |req, next| faults::gate(gate_lms.clone(), mount.clone(), req, next)))
+        .route("/v1/auth/token", web::get().to(auth::issue))
+        .route("/v1/customers", web::post().to(customers::create))
+        .route("/v1/customers", web::get().to(customers::list))
+        .route("/v1/customers/external/{externalId}", web::get().to(customers::get_external))
+        .route("/v1/customers/external/{externalId}/close", web::post().to(customers::close))
+        .route("/v1/customers/{id}", web::get().to(customers::get_by_id))
+        .route("/v1/loan-products", web::get().to(products::list))
+        .route("/v1/credit-scorecard/{externalId}", web::get().to(scorecard::get))
+        .route("/v1/loans", web::post().to(loans::create))
+        .route("/v1/loans", web::get().to(loans::list))
+        .route("/v1/loans/external/{ext}", web::get().to(loans::get))
+        .route("/v1/loans/external/{ext}", web::delete().to(rollback::delete_route))
+        .route("/v1/loans/external/{ext}/rollback", web::post().to(rollback::rollback))
+        .route("/v1/loans/external/{ext}/undo-disbursal", web::post().to(rollback::undo_disbursal_route))
+        .route("/v1/loans/external/{ext}/undo-approval", web::post().to(rollback::undo_approval_route))
+        .route("/v1/loans/external/{ext}/repayments", web::post().to(repayments::post))
+        .route("/v1/loans/external/{ext}/repayments", web::get().to(repayments::list))
+        .route("/v1/loans/external/{ext}/repayments/{transactionId}", web::get().to(repayments::get))
+        .route("/v1/loans/{id}", web::get().to(loans::get))
+        .route("/v1/loans/{id}", web::delete().to(rollback::delete_route))
+        .route("/v1/loans/{id}/rollback", web::post().to(rollback::rollback))
+        .route("/v1/loans/{id}/undo-disbursal", web::post().to(rollback::undo_disbursal_route))
+        .route("/v1/loans/{id}/undo-approval", web::post().to(rollback::undo_approval_route))
+        .route("/v1/loans/{id}/repayments", web::post().to(repayments::post))
+        .default_service(web::to(errors::no_route));
+    // Hooks are registered before the catch-all inner scope so they match first.
+    web::scope(prefix)
+        .app_data(lms)
+        .route("/sandbox/clock", web::get().to(hooks::clock))
+        .route("/sandbox/clock", web::post().to(hooks::set_clock))
+        .route("/sandbox/tokens/revoke", web::post().to(hooks::revoke_tokens))
+        .route("/sandbox/faults", web::post().to(hooks::add_fault))
+        .route("/sandbox/faults", web::get().to(hooks::list_faults))
+        .route("/sandbox/faults", web::delete().to(hooks::clear_faults))
+        .route("/sandbox/faults/rollback", web::post().to(hooks::rollback_fault))
+        .route("/sandbox/faults/scorecard-best-effort", web::post().to(hooks::scorecard_best_effort))
+        .route("/sandbox/scorecards/{externalId}", web::put().to(hooks::put_scorecard))
+        .route("/sandbox/reset", web::post().to(hooks::reset))
+        .service(api)
+}

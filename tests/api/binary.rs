@@ -1,0 +1,106 @@
+//! The `mkopo` binary as an operator runs it: the gateway on its defaults, the standalone sandbox LMS,
+//! and the gateway pointed at that sandbox over HTTP by environment variables alone.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Running {
+    child: Child,
+    first_line: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `mkopo <args>` with `env` and returns once it printed the line saying where it listens.
+fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mkopo"));
+    command.args(args).stdout(Stdio::piped()).stderr(Stdio::null()).env_remove("RUST_LOG");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    let mut child = command.spawn().expect("the mkopo binary starts");
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first_line = String::new();
+    while !first_line.contains("listening on") {
+        first_line.clear();
+        assert!(reader.read_line(&mut first_line).unwrap() > 0, "mkopo exited before listening");
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    Running { child, first_line }
+}
+
+/// The `http://host:port` that a "... listening on http://host:port..." line names.
+fn base_of(line: &str) -> String {
+    let start = line.find("http://").unwrap_or_else(|| panic!("no URL in {line:?}"));
+    let rest = &line[start..];
+    let end = rest[7..].find(['/', ' ', '\n']).map_or(rest.len(), |i| i + 7);
+    rest[..end].to_owned()
+}
+
+async fn wait_ready(url: &str) -> reqwest::Response {
+    for _ in 0..100 {
+        if let Ok(response) = reqwest::get(url).await {
+            if response.status() == 200 {
+                return response;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} never became ready");
+}
+
+#[tokio::test]
+async fn the_default_run_command_serves_and_says_where() {
+    let gateway = start(&["serve"], &[("MKOPO_SERVER__PORT", "0")]);
+    assert!(gateway.first_line.contains("mkopo listening on http://127.0.0.1:"), "{}", gateway.first_line);
+    let base = base_of(&gateway.first_line);
+    let body: serde_json::Value = wait_ready(&format!("{base}/readyz")).await.json().await.unwrap();
+    assert_eq!(body["checks"]["lms"], "ok", "the embedded sandbox LMS answers the gateway's client");
+}
+
+#[tokio::test]
+async fn the_gateway_can_be_pointed_at_a_standalone_sandbox_lms_by_environment() {
+    let sandbox = start(&["sandbox-lms", "--port", "0"], &[]);
+    let lms = base_of(&sandbox.first_line);
+    let token = reqwest::Client::new()
+        .get(format!("{lms}/v1/auth/token"))
+        .basic_auth("partner@sandbox.local", Some("sandbox"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    let gateway = start(
+        &[],
+        &[
+            ("MKOPO_SERVER__PORT", "0"),
+            ("MKOPO_LMS__MODE", "http"),
+            ("MKOPO_LMS__AUTH_BASE_URL", &lms),
+            ("MKOPO_LMS__API_BASE_URL", &lms),
+        ],
+    );
+    let base = base_of(&gateway.first_line);
+    wait_ready(&format!("{base}/readyz")).await;
+    let sandbox_mount = reqwest::get(format!("{base}/sandbox/lms/v1/loan-products")).await.unwrap();
+    assert_eq!(sandbox_mount.status(), 404, "http mode mounts no sandbox");
+}
+
+#[test]
+fn check_config_refuses_production_without_its_settings() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .arg("check-config")
+        .env("MKOPO_ENVIRONMENT", "production")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("redis.url is required in production"), "{stderr}");
+}

@@ -1,0 +1,143 @@
+//! Settings: the local defaults, environment overrides, and production's refusals with readable reasons.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use mkopo::config::{load_from, ConfigSource, Environment, LmsMode, LogFormat};
+use secrecy::ExposeSecret;
+
+fn repo_config() -> ConfigSource {
+    ConfigSource { dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")), env: HashMap::new() }
+}
+
+fn production() -> ConfigSource {
+    repo_config()
+        .with_env("MKOPO_ENVIRONMENT", "production")
+        .with_env("MKOPO_REDIS__URL", "redis://redis.internal:6379")
+        .with_env("MKOPO_LMS__AUTH_BASE_URL", "https://api.dev.auth.bsa.ai")
+        .with_env("MKOPO_LMS__API_BASE_URL", "https://api.dev.bsa.ai")
+        .with_env("MKOPO_LMS__PARTNER_EMAIL", "ops@lender.example")
+        .with_env("MKOPO_LMS__PARTNER_PASSWORD", "123456")
+}
+
+fn problems(source: &ConfigSource) -> String {
+    load_from(source).expect_err("the settings should be refused").to_string()
+}
+
+#[test]
+fn a_fresh_checkout_runs_locally_on_the_sandbox_with_memory_stores() {
+    let s = load_from(&repo_config()).unwrap();
+    assert_eq!(s.environment, Environment::Local);
+    assert_eq!((s.server.host.as_str(), s.server.port), ("127.0.0.1", 8080));
+    assert_eq!(s.lms.mode, LmsMode::Sandbox);
+    assert!(s.redis.url.as_ref().is_none_or(|u| u.expose_secret().is_empty()));
+    assert_eq!(s.telemetry.format, LogFormat::Pretty);
+    assert_eq!(s.sandbox.lms.partner_email, "partner@sandbox.local");
+}
+
+#[test]
+fn the_embedded_files_match_the_repository_files() {
+    let embedded = load_from(&ConfigSource::embedded(Environment::Local)).unwrap();
+    let files = load_from(&repo_config()).unwrap();
+    assert_eq!(format!("{:?}", embedded.server), format!("{:?}", files.server));
+    assert_eq!(format!("{:?}", embedded.lms.product_ids), format!("{:?}", files.lms.product_ids));
+}
+
+#[test]
+fn environment_variables_override_any_key() {
+    let s = load_from(
+        &repo_config()
+            .with_env("MKOPO_SERVER__PORT", "9000")
+            .with_env("MKOPO_LMS__MODE", "http")
+            .with_env("MKOPO_LMS__AUTH_BASE_URL", "http://127.0.0.1:8090")
+            .with_env("MKOPO_LMS__API_BASE_URL", "http://127.0.0.1:8090")
+            .with_env("MKOPO_LMS__PRODUCT_IDS", "2,3")
+            .with_env("MKOPO_LMS__REQUEST_TIMEOUT", "750ms")
+            .with_env("MKOPO_REDIS__URL", "redis://127.0.0.1:6379")
+            .with_env("MKOPO_SANDBOX__LMS__DEFAULT_CREDIT_LIMIT", "75000"),
+    )
+    .unwrap();
+    assert_eq!(s.server.port, 9000);
+    assert_eq!(s.lms.mode, LmsMode::Http);
+    assert_eq!(s.lms.api_base_url, "http://127.0.0.1:8090");
+    assert_eq!(s.lms.product_ids, ["2", "3"]);
+    assert_eq!(s.lms.request_timeout, std::time::Duration::from_millis(750));
+    assert_eq!(s.redis.url.unwrap().expose_secret(), "redis://127.0.0.1:6379");
+    assert_eq!(s.sandbox.lms.default_credit_limit, rust_decimal::Decimal::from(75000));
+}
+
+#[test]
+fn production_boots_with_everything_from_the_environment() {
+    let s = load_from(&production()).unwrap();
+    assert_eq!(s.environment, Environment::Production);
+    assert_eq!(s.lms.mode, LmsMode::Http);
+    assert_eq!(s.telemetry.format, LogFormat::Json);
+    assert_eq!(s.lms.partner_password.expose_secret(), "123456", "numeric-looking secrets stay strings");
+}
+
+#[test]
+fn production_lists_every_missing_setting_at_once() {
+    let text = problems(&repo_config().with_env("MKOPO_ENVIRONMENT", "production"));
+    for needle in [
+        "lms.auth_base_url is required",
+        "lms.api_base_url is required",
+        "lms.partner_email is required",
+        "lms.partner_password is required",
+        "redis.url is required in production",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn production_refuses_the_sandbox() {
+    let text = problems(&production().with_env("MKOPO_LMS__MODE", "sandbox"));
+    assert!(text.contains("lms.mode = sandbox is refused in production"), "{text}");
+}
+
+#[test]
+fn production_refuses_secrets_in_config_files() {
+    let dir = std::env::temp_dir().join(format!("mkopo-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
+    for file in ["base.toml", "local.toml", "production.toml"] {
+        std::fs::copy(repo.join(file), dir.join(file)).unwrap();
+    }
+    let mut prod = std::fs::read_to_string(dir.join("production.toml")).unwrap();
+    prod = prod.replace("mode = \"http\"", "mode = \"http\"\npartner_password = \"hunter2\"");
+    std::fs::write(dir.join("production.toml"), prod).unwrap();
+    let mut source = production();
+    source.dir = Some(dir.clone());
+    let text = problems(&source);
+    std::fs::remove_dir_all(dir).unwrap();
+    assert!(text.contains("`lms.partner_password` is a secret"), "{text}");
+    assert!(text.contains("MKOPO_LMS__PARTNER_PASSWORD"), "{text}");
+    assert!(!text.contains("hunter2"), "the secret itself is never echoed");
+}
+
+#[test]
+fn unknown_keys_are_reported_by_their_path() {
+    let text = problems(&repo_config().with_env("MKOPO_SERVER__PROT", "9000"));
+    assert!(text.contains("unknown key `server.prot`"), "{text}");
+}
+
+#[test]
+fn an_unknown_environment_is_refused() {
+    let text = problems(&repo_config().with_env("MKOPO_ENVIRONMENT", "staging"));
+    assert!(text.contains("\"staging\" is not an environment"), "{text}");
+}
+
+#[test]
+fn base_urls_must_not_carry_v1_or_a_trailing_slash() {
+    let text = problems(&production().with_env("MKOPO_LMS__API_BASE_URL", "https://api.dev.bsa.ai/v1"));
+    assert!(text.contains("lms.api_base_url") && text.contains("`/v1`"), "{text}");
+}
+
+#[test]
+fn impossible_numbers_are_refused() {
+    let text = problems(
+        &repo_config().with_env("MKOPO_LMS__PAGE_ROWS", "500").with_env("MKOPO_LMS__BUSINESS_TIMEZONE", "Mars/Olympus"),
+    );
+    assert!(text.contains("lms.page_rows = 500"), "{text}");
+    assert!(text.contains("Mars/Olympus"), "{text}");
+}

@@ -1,0 +1,625 @@
+//! The LMS client against a mock LMS (mockito): every call's wire shape, every error code, the token
+//! logic and exact decimals. Every mock states how often it must be hit and is asserted.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use mkopo::lms::{ErrorCode, LmsError, LoanQuery, LoanStatus, NewLoan, NewRepayment, RollbackOutcome};
+use mockito::{Matcher, Mock, Server, ServerGuard};
+
+use crate::helpers::*;
+
+const CUSTOMER: &str = r#"{"id":"42","accountNo":"000000042","externalId":"255712345678","status":"Active","active":true,
+  "officeId":"1","firstname":"255712345678","lastname":"Customer","activationDate":"2026-05-25","unknownField":{"x":1}}"#;
+
+fn loan_json(external_id: &str, principal: &str, product: &str, customer: &str) -> String {
+    format!(
+        r#"{{"id":"501","externalId":"{external_id}","customerId":"{customer}","loanProductId":"{product}","status":"Active",
+            "currencyCode":"TZS","principal":{principal},"totalOutstanding":11100,"nextDueDate":"2026-06-01",
+            "nextDueAmount":11100,"overdue":false,"repaymentSchedule":[],"repaymentHistory":[]}}"#
+    )
+}
+
+/// A server whose token endpoint hands out one long-lived token, expected `hits` times.
+async fn server_with_token(hits: usize) -> (ServerGuard, Mock, String) {
+    let mut server = Server::new_async().await;
+    let token = year_token("a");
+    let mock = server
+        .mock("GET", "/v1/auth/token")
+        .match_header("authorization", basic_auth().as_str())
+        .with_status(200)
+        .with_body(token_body(&token))
+        .expect(hits)
+        .create_async()
+        .await;
+    (server, mock, format!("Bearer {token}"))
+}
+
+async fn api(
+    server: &mut ServerGuard,
+    method: &str,
+    path: &str,
+    bearer: &str,
+    status: usize,
+    body: &str,
+    hits: usize,
+) -> Mock {
+    server
+        .mock(method, path)
+        .match_header("authorization", bearer)
+        .match_header("accept", "application/json")
+        .with_status(status)
+        .with_header("content-type", "application/json")
+        .with_body(body)
+        .expect(hits)
+        .create_async()
+        .await
+}
+
+#[tokio::test]
+async fn the_token_is_fetched_with_basic_auth_and_sent_as_a_bearer() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let get = api(&mut server, "GET", "/v1/customers/external/255712345678", &bearer, 200, CUSTOMER, 2).await;
+    let lms = client(&server.url());
+    for _ in 0..2 {
+        let customer = lms.get_customer("255712345678").await.unwrap().unwrap();
+        assert_eq!((customer.id.as_str(), customer.active), ("42", true));
+    }
+    token.assert_async().await;
+    get.assert_async().await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_calls_cause_one_token_request() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let get = api(&mut server, "GET", "/v1/customers/external/255712345678", &bearer, 200, CUSTOMER, 50).await;
+    let lms = client(&server.url());
+    let calls = (0..50).map(|_| {
+        let lms = lms.clone();
+        tokio::spawn(async move { lms.get_customer("255712345678").await })
+    });
+    for result in futures::future::join_all(calls).await {
+        assert!(result.unwrap().unwrap().is_some());
+    }
+    token.assert_async().await;
+    get.assert_async().await;
+    assert_eq!(lms.tokens().fetch_count(), 1);
+}
+
+/// A token endpoint that answers with the given tokens in order (the last one repeats).
+async fn rotating_tokens(server: &mut ServerGuard, tokens: Vec<String>, hits: usize) -> Mock {
+    let served = Arc::new(AtomicUsize::new(0));
+    server
+        .mock("GET", "/v1/auth/token")
+        .with_status(200)
+        .with_body_from_request(move |_| {
+            let n = served.fetch_add(1, Ordering::SeqCst).min(tokens.len() - 1);
+            token_body(&tokens[n]).into_bytes()
+        })
+        .expect(hits)
+        .create_async()
+        .await
+}
+
+#[tokio::test]
+async fn a_401_leads_to_exactly_one_refresh_and_one_resend() {
+    let mut server = Server::new_async().await;
+    let (old, new) = (year_token("old"), year_token("new"));
+    let tokens = rotating_tokens(&mut server, vec![old.clone(), new.clone()], 2).await;
+    let envelope = r#"{"code":"unauthenticated","message":"token revoked"}"#;
+    let rejected =
+        api(&mut server, "GET", "/v1/credit-scorecard/255712345678", &format!("Bearer {old}"), 401, envelope, 1).await;
+    let accepted = api(
+        &mut server,
+        "GET",
+        "/v1/credit-scorecard/255712345678",
+        &format!("Bearer {new}"),
+        200,
+        r#"{"halopesaGrade":"B","availableCreditLimit":50000.0}"#,
+        1,
+    )
+    .await;
+    let card = client(&server.url()).scorecard("255712345678").await.unwrap();
+    assert_eq!(card.available_credit_limit, dec("50000"));
+    tokens.assert_async().await;
+    rejected.assert_async().await;
+    accepted.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_second_401_is_surfaced_instead_of_looping() {
+    let mut server = Server::new_async().await;
+    let tokens = rotating_tokens(&mut server, vec![year_token("a"), year_token("b")], 2).await;
+    let envelope = r#"{"code":"unauthenticated","message":"wrong realm"}"#;
+    let api_calls =
+        server.mock("GET", "/v1/loan-products").with_status(401).with_body(envelope).expect(2).create_async().await;
+    let error = client(&server.url()).loan_products().await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::Unauthenticated);
+    tokens.assert_async().await;
+    api_calls.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_replaced_before_the_call() {
+    let mut server = Server::new_async().await;
+    // Issued long ago, expiring in 10 s: inside the 30 s hard edge.
+    let (dying, fresh) = (jwt("dying", -1000 * 86400, 10), year_token("fresh"));
+    let tokens = rotating_tokens(&mut server, vec![dying.clone(), fresh.clone()], 2).await;
+    let path = "/v1/customers/external/255712345678";
+    let with_dying = api(&mut server, "GET", path, &format!("Bearer {dying}"), 200, CUSTOMER, 1).await;
+    let with_fresh = api(&mut server, "GET", path, &format!("Bearer {fresh}"), 200, CUSTOMER, 1).await;
+    let lms = client(&server.url());
+    lms.get_customer("255712345678").await.unwrap();
+    lms.get_customer("255712345678").await.unwrap();
+    tokens.assert_async().await;
+    with_dying.assert_async().await;
+    with_fresh.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_token_inside_the_margin_is_refreshed_in_the_background_without_delaying_calls() {
+    let mut server = Server::new_async().await;
+    // Expires in an hour: inside the 7-day margin, outside the hard edge.
+    let (aging, fresh) = (jwt("aging", -300 * 86400, 3600), year_token("fresh"));
+    let tokens = rotating_tokens(&mut server, vec![aging.clone(), fresh.clone()], 2).await;
+    let path = "/v1/customers/external/255712345678";
+    let with_aging = api(&mut server, "GET", path, &format!("Bearer {aging}"), 200, CUSTOMER, 2).await;
+    let with_fresh = api(&mut server, "GET", path, &format!("Bearer {fresh}"), 200, CUSTOMER, 1).await;
+    let lms = client(&server.url());
+    lms.get_customer("255712345678").await.unwrap();
+    lms.get_customer("255712345678").await.unwrap();
+    for _ in 0..100 {
+        if lms.tokens().fetch_count() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    lms.get_customer("255712345678").await.unwrap();
+    tokens.assert_async().await;
+    with_aging.assert_async().await;
+    with_fresh.assert_async().await;
+}
+
+#[tokio::test]
+async fn refused_credentials_are_not_retried_within_a_minute() {
+    let mut server = Server::new_async().await;
+    let tokens = server
+        .mock("GET", "/v1/auth/token")
+        .with_status(401)
+        .with_body(r#"{"code":"unauthenticated","message":"bad credentials"}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let lms = client(&server.url());
+    for _ in 0..3 {
+        assert_eq!(lms.scorecard("255712345678").await.unwrap_err().code(), ErrorCode::Unauthenticated);
+    }
+    tokens.assert_async().await;
+}
+
+#[tokio::test]
+async fn every_error_code_maps_and_only_retryable_ones_are_retried() {
+    // (status, code, expected attempts with max_attempts = 3)
+    let cases = [
+        (400, "invalid_argument", ErrorCode::InvalidArgument, 1),
+        (403, "permission_denied", ErrorCode::PermissionDenied, 1),
+        (409, "aborted", ErrorCode::Aborted, 1),
+        (400, "failed_precondition", ErrorCode::FailedPrecondition, 1),
+        (500, "internal", ErrorCode::Internal, 2),
+        (503, "unavailable", ErrorCode::Unavailable, 3),
+        (422, "something_new", ErrorCode::Rejected, 1),
+    ];
+    for (status, code, expected, attempts) in cases {
+        let (mut server, token, bearer) = server_with_token(1).await;
+        let body = format!(r#"{{"code":"{code}","message":"m"}}"#);
+        let calls = api(&mut server, "GET", "/v1/loans/external/L0000000018", &bearer, status, &body, attempts).await;
+        let error = client(&server.url()).get_loan("L0000000018").await.unwrap_err();
+        assert_eq!(error.code(), expected, "{code}");
+        token.assert_async().await;
+        calls.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn not_found_on_a_lookup_is_an_answer() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let nf = r#"{"code":"not_found","message":"lms: status=404: Customer with id 255700000001 does not exist"}"#;
+    let customer = api(&mut server, "GET", "/v1/customers/external/255700000001", &bearer, 404, nf, 1).await;
+    let loan = api(&mut server, "GET", "/v1/loans/external/L0000000018", &bearer, 404, nf, 1).await;
+    let lms = client(&server.url());
+    assert!(lms.get_customer("255700000001").await.unwrap().is_none());
+    assert!(lms.get_loan("L0000000018").await.unwrap().is_none());
+    token.assert_async().await;
+    customer.assert_async().await;
+    loan.assert_async().await;
+}
+
+#[tokio::test]
+async fn unavailable_is_retried_until_the_lms_answers() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let down =
+        api(&mut server, "GET", "/v1/loan-products", &bearer, 503, r#"{"code":"unavailable","message":"m"}"#, 2).await;
+    let up = api(&mut server, "GET", "/v1/loan-products", &bearer, 200, r#"{"items":[]}"#, 1).await;
+    assert!(client(&server.url()).loan_products().await.unwrap().is_empty());
+    token.assert_async().await;
+    down.assert_async().await;
+    up.assert_async().await;
+}
+
+#[tokio::test]
+async fn validation_errors_carry_their_fields() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let body = r#"{"code":"invalid_argument","message":"[{\"field\":\"externalId\",\"error\":\"required\"}]"}"#;
+    let create = api(&mut server, "POST", "/v1/customers", &bearer, 400, body, 1).await;
+    let LmsError::InvalidArgument { fields, .. } = client(&server.url()).create_customer("").await.unwrap_err() else {
+        panic!("expected invalid_argument")
+    };
+    assert_eq!(fields[0].field, "externalId");
+    token.assert_async().await;
+    create.assert_async().await;
+}
+
+#[tokio::test]
+async fn customers_are_created_found_and_listed() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let create = server
+        .mock("POST", "/v1/customers")
+        .match_header("authorization", bearer.as_str())
+        .match_header("content-type", "application/json")
+        .match_body(Matcher::Exact(r#"{"externalId":"255712345678"}"#.into()))
+        .with_status(200)
+        .with_body(CUSTOMER)
+        .expect(1)
+        .create_async()
+        .await;
+    let list = server
+        .mock("GET", "/v1/customers")
+        .match_query(Matcher::UrlEncoded("externalId".into(), "255712345678".into()))
+        .with_body(format!(r#"{{"items":[{CUSTOMER}],"total":1,"page":1,"rowsPerPage":10}}"#))
+        .expect(1)
+        .create_async()
+        .await;
+    let empty = server
+        .mock("GET", "/v1/customers")
+        .match_query(Matcher::UrlEncoded("externalId".into(), "255700000001".into()))
+        .with_body(r#"{"items":[],"total":0,"page":1,"rowsPerPage":10}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let lms = client(&server.url());
+    assert_eq!(lms.create_customer("255712345678").await.unwrap().external_id, "255712345678");
+    assert_eq!(lms.find_customer("255712345678").await.unwrap().unwrap().id, "42");
+    assert!(lms.find_customer("255700000001").await.unwrap().is_none());
+    for m in [token, create, list, empty] {
+        m.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_customer_create_reads_the_existing_customer() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let create =
+        api(&mut server, "POST", "/v1/customers", &bearer, 409, r#"{"code":"aborted","message":"taken"}"#, 1).await;
+    let get = api(&mut server, "GET", "/v1/customers/external/255712345678", &bearer, 200, CUSTOMER, 1).await;
+    assert_eq!(client(&server.url()).create_customer("255712345678").await.unwrap().id, "42");
+    for m in [token, create, get] {
+        m.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn loan_products_are_cached() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let products = r#"{"items":[
+        {"id":"1","name":"Halotel 7-Day Loan","currencyCode":"TZS","principal":10000,"minPrincipal":1000,"maxPrincipal":100000,"numberOfRepayments":1,"interestRatePerPeriod":11},
+        {"id":"9","name":"Shilingi","currencyCode":"KES","minPrincipal":1,"maxPrincipal":2},
+        {"id":"3","name":"Halotel 3-Month Loan","currencyCode":"TZS","minPrincipal":50000,"maxPrincipal":1500000.50}]}"#;
+    let list = api(&mut server, "GET", "/v1/loan-products", &bearer, 200, products, 1).await;
+    let lms = client(&server.url());
+    assert_eq!(lms.loan_products().await.unwrap().len(), 3);
+    let offered = lms.offered_products().await.unwrap();
+    let ids: Vec<&str> = offered.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["1", "3"], "configured ids in order, TZS only");
+    assert_eq!(offered[1].max_principal, dec("1500000.50"));
+    token.assert_async().await;
+    list.assert_async().await;
+}
+
+#[tokio::test]
+async fn loans_are_created_with_the_customer_external_id_and_an_integer_product() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let create = server
+        .mock("POST", "/v1/loans")
+        .match_header("authorization", bearer.as_str())
+        .match_body(Matcher::Exact(
+            r#"{"customerId":"255712345678","externalId":"L0000000018","principal":10000,"productId":1}"#.into(),
+        ))
+        .with_body(loan_json("L0000000018", "10000", "1", "42"))
+        .expect(1)
+        .create_async()
+        .await;
+    let loan = client(&server.url()).create_loan(&new_loan()).await.unwrap();
+    assert_eq!((&loan.status, loan.total_outstanding()), (&LoanStatus::Active, Some(dec("11100"))));
+    token.assert_async().await;
+    create.assert_async().await;
+}
+
+fn new_loan() -> NewLoan {
+    NewLoan {
+        customer_external_id: "255712345678".into(),
+        product_id: "1".into(),
+        principal: dec("10000"),
+        external_id: "L0000000018".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_loan_create_returns_the_existing_loan_when_it_matches() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let create = api(&mut server, "POST", "/v1/loans", &bearer, 409, r#"{"code":"aborted","message":"dup"}"#, 1).await;
+    let get = api(
+        &mut server,
+        "GET",
+        "/v1/loans/external/L0000000018",
+        &bearer,
+        200,
+        &loan_json("L0000000018", "10000.0", "1", "42"),
+        1,
+    )
+    .await;
+    let customer = api(&mut server, "GET", "/v1/customers/external/255712345678", &bearer, 200, CUSTOMER, 1).await;
+    let loan = client(&server.url()).create_loan(&new_loan()).await.unwrap();
+    assert_eq!(loan.id, "501");
+    for m in [token, create, get, customer] {
+        m.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_loan_create_with_other_terms_is_a_conflict() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let create = api(&mut server, "POST", "/v1/loans", &bearer, 409, r#"{"code":"aborted","message":"dup"}"#, 1).await;
+    let get = api(
+        &mut server,
+        "GET",
+        "/v1/loans/external/L0000000018",
+        &bearer,
+        200,
+        &loan_json("L0000000018", "20000", "1", "77"),
+        1,
+    )
+    .await;
+    let customer = api(&mut server, "GET", "/v1/customers/external/255712345678", &bearer, 200, CUSTOMER, 1).await;
+    let error = client(&server.url()).create_loan(&new_loan()).await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::Conflict);
+    assert!(error.to_string().contains("principal 20000 instead of 10000"), "{error}");
+    assert!(error.to_string().contains("another customer"), "{error}");
+    for m in [token, create, get, customer] {
+        m.assert_async().await;
+    }
+}
+
+async fn loans_page(server: &mut ServerGuard, bearer: &str, n: u32, body: String) -> Mock {
+    server
+        .mock("GET", "/v1/loans")
+        .match_header("authorization", bearer)
+        .match_query(Matcher::AllOf(vec![
+            Matcher::UrlEncoded("customerExternalId".into(), "255712345678".into()),
+            Matcher::UrlEncoded("status".into(), "Active".into()),
+            Matcher::UrlEncoded("page".into(), n.to_string()),
+            Matcher::UrlEncoded("rows".into(), "2".into()),
+        ]))
+        .with_body(body)
+        .expect(1)
+        .create_async()
+        .await
+}
+
+#[tokio::test]
+async fn active_loans_are_listed_across_pages() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let row = loan_json("L1", "1000", "1", "42");
+    let first =
+        loans_page(&mut server, &bearer, 1, format!(r#"{{"items":[{row},{row}],"total":3,"page":1,"rowsPerPage":2}}"#))
+            .await;
+    let second =
+        loans_page(&mut server, &bearer, 2, format!(r#"{{"items":[{row}],"total":3,"page":2,"rowsPerPage":2}}"#)).await;
+    let mut config = client_config(&server.url());
+    config.page_rows = 2;
+    let lms = mkopo::lms::LmsClient::new(config, mkopo::domain::clock::Clock::system()).unwrap();
+    assert_eq!(lms.active_loans("255712345678").await.unwrap().len(), 3);
+    for m in [token, first, second] {
+        m.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_customer_has_no_loans() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let list = server
+        .mock("GET", "/v1/loans")
+        .match_header("authorization", bearer.as_str())
+        .match_query(Matcher::Any)
+        .with_status(404)
+        .with_body(r#"{"code":"not_found","message":"no customer"}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let query = LoanQuery { customer_external_id: Some("255700000001".into()), ..LoanQuery::default() };
+    assert!(client(&server.url()).list_loans(&query).await.unwrap().items.is_empty());
+    token.assert_async().await;
+    list.assert_async().await;
+}
+
+#[tokio::test]
+async fn rollback_treats_not_found_as_done() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let first = server
+        .mock("POST", "/v1/loans/external/L0000000018/rollback")
+        .match_header("authorization", bearer.as_str())
+        .match_body(Matcher::Exact(r#"{"note":"wallet payout failed: E42"}"#.into()))
+        .with_body(r#"{"steps":["undo-disbursal","undo-approval","delete"]}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let lms = client(&server.url());
+    assert_eq!(
+        lms.rollback_loan("L0000000018", "wallet payout failed: E42").await.unwrap(),
+        RollbackOutcome::RolledBack
+    );
+    let gone = api(
+        &mut server,
+        "POST",
+        "/v1/loans/external/L0000000018/rollback",
+        &bearer,
+        404,
+        r#"{"code":"not_found","message":"m"}"#,
+        1,
+    )
+    .await;
+    assert_eq!(
+        lms.rollback_loan("L0000000018", "wallet payout failed: E42").await.unwrap(),
+        RollbackOutcome::AlreadyGone
+    );
+    for m in [token, first, gone] {
+        m.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn repayment_amounts_survive_the_round_trip_exactly() {
+    for (sent, received) in [("5038.5", "5038.5"), ("0.1", "0.1"), ("1e3", "1000"), ("12000.50", "12000.50")] {
+        let (mut server, token, bearer) = server_with_token(1).await;
+        let body = format!(
+            r#"{{"idempotencyKey":"8GT5XK2P1Q","transactionAmount":{received},"transactionDate":"2026-05-25"}}"#
+        );
+        let post = server
+            .mock("POST", "/v1/loans/external/L0000000018/repayments")
+            .match_header("authorization", bearer.as_str())
+            .match_body(Matcher::Exact(body))
+            .with_body(format!(
+                r#"{{"id":"7821","type":"Repayment","date":"2026-05-25","amount":{sent},"interest":{sent}}}"#
+            ))
+            .expect(1)
+            .create_async()
+            .await;
+        let repayment = NewRepayment {
+            transaction_amount: mkopo::domain::money::parse_decimal(sent).unwrap(),
+            transaction_date: "2026-05-25".parse().unwrap(),
+            idempotency_key: "8GT5XK2P1Q".into(),
+        };
+        let posted = client(&server.url()).post_repayment("L0000000018", &repayment).await.unwrap();
+        assert_eq!(posted.amount.to_string(), received, "{sent}");
+        assert_eq!(posted.interest, posted.amount);
+        assert_eq!(posted.principal, dec("0"), "an omitted component reads as zero");
+        token.assert_async().await;
+        post.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn a_repayment_is_resent_with_the_same_key_when_the_lms_is_unavailable() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let body = r#"{"idempotencyKey":"RCPT-1","transactionAmount":11100,"transactionDate":"2026-05-25"}"#;
+    let path = "/v1/loans/external/L0000000018/repayments";
+    let down = server
+        .mock("POST", path)
+        .match_body(Matcher::Exact(body.into()))
+        .with_status(503)
+        .with_body(r#"{"code":"unavailable","message":"m"}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let up = api(
+        &mut server,
+        "POST",
+        path,
+        &bearer,
+        200,
+        r#"{"id":"7821","amount":11100,"principal":10000,"interest":1100}"#,
+        1,
+    )
+    .await;
+    let repayment = NewRepayment {
+        transaction_amount: dec("11100"),
+        transaction_date: "2026-05-25".parse().unwrap(),
+        idempotency_key: "RCPT-1".into(),
+    };
+    assert_eq!(client(&server.url()).post_repayment("L0000000018", &repayment).await.unwrap().id, "7821");
+    for m in [token, down, up] {
+        m.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn repayments_are_read_one_by_one_and_listed() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let one = api(&mut server, "GET", "/v1/loans/external/L0000000018/repayments/249", &bearer, 200,
+        r#"{"id":"249","type":"Repayment","date":"2026-06-04","amount":5550,"principal":5000,"interest":550,"status":"posted"}"#, 1).await;
+    let list = server
+        .mock("GET", "/v1/loans/external/L0000000018/repayments")
+        .match_query(Matcher::AllOf(vec![Matcher::UrlEncoded("page".into(), "1".into()), Matcher::UrlEncoded("rows".into(), "25".into())]))
+        .with_body(r#"{"items":[{"id":"249","amount":5550},{"id":"238","amount":2000,"overpaymentPortion":0.5}],"total":2,"page":1,"rowsPerPage":25}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let lms = client(&server.url());
+    assert_eq!(lms.get_repayment("L0000000018", "249").await.unwrap().unwrap().interest, dec("550"));
+    let page = lms.list_repayments("L0000000018", 1, 25).await.unwrap();
+    assert_eq!(page.total, Some(2));
+    assert_eq!(page.items[1].overpayment_portion, Some(dec("0.5")));
+    for m in [token, one, list] {
+        m.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn external_ids_are_percent_encoded_in_paths() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let get = api(
+        &mut server,
+        "GET",
+        "/v1/credit-scorecard/a%2Fb%20c",
+        &bearer,
+        200,
+        r#"{"halopesaGrade":"XX","availableCreditLimit":0}"#,
+        1,
+    )
+    .await;
+    assert!(client(&server.url()).scorecard("a/b c").await.unwrap().is_unscored());
+    token.assert_async().await;
+    get.assert_async().await;
+}
+
+#[tokio::test]
+async fn an_lms_that_never_answers_times_out() {
+    let (mut server, token, _) = server_with_token(1).await;
+    // A socket that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let mut config = client_config(&silent_url);
+    config.auth_base_url = server.url();
+    config.request_timeout = std::time::Duration::from_millis(100);
+    config.worker_request_timeout = std::time::Duration::from_millis(100);
+    let lms = mkopo::lms::LmsClient::new(config, mkopo::domain::clock::Clock::system()).unwrap();
+    let error = lms.for_workers().get_loan("L0000000018").await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::Timeout, "{error}");
+    let _ = &mut server;
+    token.assert_async().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_lms_is_a_transport_error() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let error = client(&url).scorecard("255712345678").await.unwrap_err();
+    assert!(matches!(error.code(), ErrorCode::Transport | ErrorCode::Timeout), "{error}");
+}

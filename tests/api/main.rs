@@ -1,0 +1,11 @@
+//! The integration suite: one binary, so the crate links once. Each module reads like the behaviour it
+//! proves; `helpers` spawns apps, mocks and sandboxes.
+
+mod binary;
+mod config;
+mod health;
+mod helpers;
+mod lms_client;
+mod lms_contract;
+mod readme;
+mod store;
