@@ -9,11 +9,23 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
 use crate::config::{LmsMode, Settings};
 use crate::domain::clock::Clock;
 use crate::lms::{LmsClient, LmsClientConfig};
-use crate::routes;
+use crate::momo::generic::GenericWalletClient;
+use crate::momo::service::MoneyService;
+use crate::momo::store::{MemoryMoneyStore, RedisMoneyStore, SharedMoneyStore};
+use crate::momo::{saga, timers, worker};
+use crate::routes::{self, admin::Admin, callbacks::CallbackWallet, callbacks::Callbacks};
 use crate::sandbox::lms::SandboxLms;
+use crate::sandbox::wallet::SandboxWallet;
 use crate::store::{self, SharedStore};
 use crate::telemetry::RequestSpan;
 
@@ -28,7 +40,12 @@ pub struct Application {
     host: String,
     server: Server,
     lms: LmsClient,
+    money: MoneyService,
     sandbox_lms: Option<SandboxLms>,
+    sandbox_wallet: Option<SandboxWallet>,
+    shutdown: watch::Sender<bool>,
+    background: Vec<JoinHandle<()>>,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -53,17 +70,39 @@ impl Application {
             .context("building the LMS client")?;
         spawn_token_rotation(&lms, settings.lms.token_rotation_interval);
 
+        let base = format!("http://{}:{port}", connect_host(&host));
+        let money = build_money(&settings, &lms, &base).await?;
+        let sandbox_wallet = if settings.wallets.uses_sandbox() {
+            let callback_url = format!("{base}/v1/callbacks/sandbox");
+            Some(
+                SandboxWallet::new(&settings.sandbox.wallet, callback_url)
+                    .map_err(|e| anyhow::anyhow!("sandbox wallet settings: {e}"))?,
+            )
+        } else {
+            None
+        };
+        let callbacks = Arc::new(Callbacks { wallets: callback_wallets(&settings)?, money: money.clone() });
+        let admin = Arc::new(Admin { token: settings.admin.token.clone(), money: money.clone() });
+
         let state = web::Data::new(AppState { store, lms: lms.clone() });
         let sandbox = sandbox_lms.clone();
+        let wallet = sandbox_wallet.clone();
         let mut server = HttpServer::new(move || {
-            let app = App::new()
+            let callbacks = callbacks.clone();
+            let admin = admin.clone();
+            let mut app = App::new()
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
-                .configure(routes::health::configure);
-            match &sandbox {
-                Some(lms) => app.service(crate::sandbox::lms::scope("/sandbox/lms", lms.clone())),
-                None => app,
+                .configure(routes::health::configure)
+                .configure(move |cfg| routes::callbacks::configure(cfg, callbacks))
+                .configure(move |cfg| routes::admin::configure(cfg, admin));
+            if let Some(lms) = &sandbox {
+                app = app.service(crate::sandbox::lms::scope("/sandbox/lms", lms.clone()));
             }
+            if let Some(wallet) = &wallet {
+                app = app.service(crate::sandbox::wallet::scope("/sandbox/wallet", wallet.clone()));
+            }
+            app
         })
         .listen(listener)
         .context("starting the HTTP server")?
@@ -71,7 +110,30 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        Ok(Self { port, host, server: server.run(), lms, sandbox_lms })
+        let (shutdown, stop) = watch::channel(false);
+        let background = spawn_money_tasks(&money, stop);
+        Ok(Self {
+            port,
+            host,
+            server: server.run(),
+            lms,
+            money,
+            sandbox_lms,
+            sandbox_wallet,
+            shutdown,
+            background,
+            shutdown_timeout: settings.server.shutdown_timeout,
+        })
+    }
+
+    /// The money machinery (store, workers' LMS client, wallet) this application runs.
+    pub fn money(&self) -> &MoneyService {
+        &self.money
+    }
+
+    /// The in-process sandbox wallet when the default wallet is the local sandbox.
+    pub fn sandbox_wallet(&self) -> Option<&SandboxWallet> {
+        self.sandbox_wallet.as_ref()
     }
 
     pub fn port(&self) -> u16 {
@@ -96,8 +158,16 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until the server is stopped (SIGTERM, SIGINT or a handle), then stops the workers: each
+    /// finishes the entry in hand; anything unacknowledged stays pending in Redis for the next start.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let _ = self.shutdown.send(true);
+        let wait = futures::future::join_all(self.background);
+        if tokio::time::timeout(self.shutdown_timeout, wait).await.is_err() {
+            tracing::warn!("background workers did not stop in time; their entries will be reclaimed");
+        }
+        served
     }
 }
 
@@ -124,4 +194,78 @@ fn spawn_token_rotation(lms: &LmsClient, every: Duration) {
             }
         }
     });
+}
+
+async fn build_money(settings: &Settings, lms: &LmsClient, base: &str) -> anyhow::Result<MoneyService> {
+    let redis_url = settings.redis.url.as_ref().map(|u| u.expose_secret().trim().to_owned()).filter(|u| !u.is_empty());
+    let store: SharedMoneyStore = match redis_url {
+        Some(url) => Arc::new(
+            RedisMoneyStore::connect(&url, &settings.redis.key_prefix, settings.redis.connect_timeout)
+                .await
+                .context("connecting the money store (Redis)")?,
+        ),
+        None => {
+            tracing::warn!("money store is in memory: callbacks, payouts and repayments are NOT durable (local only)");
+            Arc::new(MemoryMoneyStore::new())
+        }
+    };
+    let name = settings.wallets.default.clone();
+    let mut wallet_settings =
+        settings.wallets.generic.get(&name).cloned().context("wallets.default names no wallet")?;
+    if settings.wallets.uses_sandbox() {
+        wallet_settings.base_url = format!("{base}/sandbox/wallet");
+    }
+    let wallet = GenericWalletClient::new(name, &wallet_settings).context("building the wallet client")?;
+    Ok(MoneyService {
+        store,
+        lms: lms.for_workers(),
+        wallet: Arc::new(wallet),
+        settings: Arc::new(settings.money.clone()),
+        clock: Clock::system(),
+    })
+}
+
+fn callback_wallets(settings: &Settings) -> anyhow::Result<BTreeMap<String, CallbackWallet>> {
+    settings
+        .wallets
+        .generic
+        .iter()
+        .map(|(name, wallet)| {
+            let secrets =
+                wallet.secrets().map_err(|e| anyhow::anyhow!("wallets.generic.{name}.webhook_secrets: {e}"))?;
+            Ok((
+                name.clone(),
+                CallbackWallet {
+                    secrets,
+                    tolerance_secs: wallet.tolerance_secs(),
+                    country_code: wallet.country_code.clone(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Inbox workers, the timer sweeper and the saga recovery sweep, all stopped by `stop`.
+fn spawn_money_tasks(money: &MoneyService, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let instance = uuid::Uuid::new_v4().simple().to_string();
+    let mut tasks: Vec<JoinHandle<()>> = (0..money.settings.workers.max(1))
+        .map(|n| tokio::spawn(worker::run(money.clone(), format!("{}-{n}", &instance[..8]), stop.clone())))
+        .collect();
+    tasks.push(tokio::spawn(timers::run(money.clone(), stop.clone())));
+    let sweeper = money.clone();
+    let mut stop = stop;
+    tasks.push(tokio::spawn(async move {
+        loop {
+            match saga::recover(&sweeper).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(resumed = n, "recovery sweep resumed disbursements"),
+                Err(error) => tracing::warn!(%error, "recovery sweep failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(300)) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    }));
+    tasks
 }

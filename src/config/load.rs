@@ -13,10 +13,12 @@ const LOCAL: &str = include_str!("../../config/local.toml");
 const PRODUCTION: &str = include_str!("../../config/production.toml");
 
 /// Keys whose values are secrets: in production they may only come from the environment.
-pub(super) const SECRET_KEYS: &[&str] = &["lms.partner_password"];
+pub(super) const SECRET_KEYS: &[&str] = &["lms.partner_password", "admin.token"];
+/// Secret fields of every `[wallets.generic.<name>]` table.
+const WALLET_SECRET_FIELDS: &[&str] = &["api_key", "webhook_secrets"];
 
 /// Keys that an environment variable may give as a comma-separated list.
-const LIST_KEYS: &[&str] = &["lms.product_ids"];
+const LIST_KEYS: &[&str] = &["lms.product_ids", "money.payout_poll_schedule", "sandbox.wallet.delivery_retry_delays"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -123,6 +125,13 @@ pub fn load_from(source: &ConfigSource) -> Result<Settings, LoadError> {
     for key in LIST_KEYS {
         env_layer = env_layer.with_list_parse_key(key);
     }
+    // Wallet names are free, so their secret lists are found by the variable's suffix.
+    for var in
+        source.env.keys().filter(|k| k.starts_with("MKOPO_WALLETS__GENERIC__") && k.ends_with("__WEBHOOK_SECRETS"))
+    {
+        let key = var["MKOPO_".len()..].to_ascii_lowercase().replace("__", ".");
+        env_layer = env_layer.with_list_parse_key(&key);
+    }
     let merged = source.files(environment)?.add_source(env_layer).build()?;
 
     let mut problems = Vec::new();
@@ -132,8 +141,19 @@ pub fn load_from(source: &ConfigSource) -> Result<Settings, LoadError> {
 
     if environment == Environment::Production {
         let files_only = source.files(environment)?.build()?;
-        for key in SECRET_KEYS {
-            if files_only.get_string(key).is_ok_and(|v| !v.is_empty()) {
+        let wallet_keys: Vec<String> = files_only
+            .get_table("wallets.generic")
+            .map(|t| {
+                t.keys()
+                    .flat_map(|name| WALLET_SECRET_FIELDS.iter().map(move |f| format!("wallets.generic.{name}.{f}")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for key in SECRET_KEYS.iter().map(|k| k.to_string()).chain(wallet_keys) {
+            let key = key.as_str();
+            let in_file = files_only.get_string(key).is_ok_and(|v| !v.is_empty())
+                || files_only.get_array(key).is_ok_and(|v| !v.is_empty());
+            if in_file {
                 let var = format!("MKOPO_{}", key.to_ascii_uppercase().replace('.', "__"));
                 problems.push(format!("`{key}` is a secret: in production set it with {var}, not in a config file"));
             }

@@ -10,7 +10,10 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use crate::momo::generic::GenericWalletSettings;
+pub use crate::momo::service::MoneySettings;
 pub use crate::sandbox::lms::SandboxLmsSettings;
+pub use crate::sandbox::wallet::SandboxWalletSettings;
 pub use load::{load, load_from, ConfigSource, LoadError};
 pub use validate::validate;
 
@@ -37,7 +40,32 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub redis: RedisSettings,
     pub lms: LmsSettings,
+    pub money: MoneySettings,
+    pub wallets: WalletsSettings,
+    pub admin: AdminSettings,
     pub sandbox: SandboxSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WalletsSettings {
+    /// The wallet that pays loans out and runs collections.
+    pub default: String,
+    /// Wallets speaking mkopo's generic contract, by name; callbacks arrive at `/v1/callbacks/{name}`.
+    #[serde(default)]
+    pub generic: std::collections::BTreeMap<String, GenericWalletSettings>,
+}
+
+impl WalletsSettings {
+    /// The local sandbox wallet is used when the default wallet is `sandbox` with no URL of its own.
+    pub fn uses_sandbox(&self) -> bool {
+        self.default == "sandbox" && self.generic.get("sandbox").is_some_and(|w| w.base_url.trim().is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminSettings {
+    /// Bearer token of the operators' JSON API under `/admin`; empty turns the API off.
+    pub token: SecretString,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -122,11 +150,30 @@ pub struct RetrySettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SandboxSettings {
     pub lms: SandboxLmsSettings,
+    pub wallet: SandboxWalletSettings,
 }
 
 impl Settings {
     /// The local settings exactly as a fresh checkout runs them, for tests and tools.
     pub fn local_defaults() -> Self {
         load_from(&ConfigSource::embedded(Environment::Local)).expect("the embedded local settings are valid")
+    }
+}
+
+/// `#[serde(with = "crate::config::duration_list")]` for a list of humantime durations (`["30s", "2m"]`).
+pub mod duration_list {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|s| humantime::parse_duration(s).map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}"))))
+            .collect()
+    }
+
+    pub fn serialize<S: Serializer>(list: &[Duration], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(list.iter().map(|d| humantime::format_duration(*d).to_string()))
     }
 }

@@ -42,10 +42,31 @@ pub fn validate(s: &Settings) -> Vec<String> {
         );
     }
 
+    match s.wallets.generic.get(&s.wallets.default) {
+        None => {
+            need(false, format!("wallets.default = {:?} names no wallet under [wallets.generic]", s.wallets.default))
+        }
+        Some(_) if s.wallets.uses_sandbox() => {}
+        Some(_) => {}
+    }
+    for (name, wallet) in &s.wallets.generic {
+        let sandbox_mount =
+            name == "sandbox" && wallet.base_url.trim().is_empty() && s.environment == Environment::Local;
+        for problem in wallet.validate() {
+            if !(sandbox_mount && problem.starts_with("base_url")) {
+                need(false, format!("wallets.generic.{name}: {problem}"));
+            }
+        }
+    }
+
     if s.environment == Environment::Production {
         need(
             lms.mode != LmsMode::Sandbox,
             "lms.mode = sandbox is refused in production: set lms.mode = http with the LMS URLs and credentials".into(),
+        );
+        need(
+            !s.wallets.uses_sandbox(),
+            "the sandbox wallet is refused in production: give wallets.generic.<default>.base_url".into(),
         );
         need(
             s.redis.url.as_ref().is_some_and(|u| !u.expose_secret().trim().is_empty()),

@@ -71,6 +71,33 @@ impl fmt::Debug for Msisdn {
     }
 }
 
+/// Stored and wire form: the full international digits (never use this for logs; `Display` masks).
+impl serde::Serialize for Msisdn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Msisdn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Msisdn::international(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Msisdn {
+    /// Accepts only the normalised form (international digits, no `+`), as stored by mkopo itself.
+    pub fn international(raw: &str) -> Result<Self, MsisdnError> {
+        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(MsisdnError::NotDigits);
+        }
+        if !(9..=15).contains(&raw.len()) {
+            return Err(MsisdnError::BadLength(raw.len()));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

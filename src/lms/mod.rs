@@ -151,6 +151,11 @@ impl LmsClient {
         self.inner.clock.now().with_timezone(&self.inner.business_timezone).date_naive()
     }
 
+    /// The business date of an instant: a wallet's value time becomes the repayment's `transactionDate`.
+    pub fn business_date(&self, at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+        at.with_timezone(&self.inner.business_timezone).date_naive()
+    }
+
     /// Obtains a token if none is held: the readiness probe's LMS check.
     pub async fn check_token(&self) -> Result<(), LmsError> {
         self.inner.tokens.get().await.map(|_| ())

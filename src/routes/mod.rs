@@ -1,5 +1,7 @@
 //! HTTP surfaces of the gateway, one module each, plus the shared `{code, message}` error body.
 
+pub mod admin;
+pub mod callbacks;
 pub mod health;
 
 use actix_web::HttpResponse;

@@ -2,3 +2,4 @@
 //! Production refuses to start with any of them enabled (see `config`).
 
 pub mod lms;
+pub mod wallet;

@@ -18,6 +18,14 @@ fn production() -> ConfigSource {
         .with_env("MKOPO_LMS__API_BASE_URL", "https://api.dev.bsa.ai")
         .with_env("MKOPO_LMS__PARTNER_EMAIL", "ops@lender.example")
         .with_env("MKOPO_LMS__PARTNER_PASSWORD", "123456")
+        .with_env("MKOPO_ADMIN__TOKEN", "ops-token")
+        .with_env("MKOPO_WALLETS__DEFAULT", "halopesa")
+        .with_env("MKOPO_WALLETS__GENERIC__HALOPESA__BASE_URL", "https://wallet.example.com/v1")
+        .with_env("MKOPO_WALLETS__GENERIC__HALOPESA__API_KEY", "wallet-key")
+        .with_env(
+            "MKOPO_WALLETS__GENERIC__HALOPESA__WEBHOOK_SECRETS",
+            "whsec_bWtvcG8tdGVzdC12ZWN0b3Itc2VjcmV0LTMyYnl0ZXM=,whsec_bWtvcG8tdGVzdC12ZWN0b3ItcmV0aXJlZC1zZWNyZXQ=",
+        )
 }
 
 fn problems(source: &ConfigSource) -> String {
@@ -73,6 +81,15 @@ fn production_boots_with_everything_from_the_environment() {
     assert_eq!(s.lms.mode, LmsMode::Http);
     assert_eq!(s.telemetry.format, LogFormat::Json);
     assert_eq!(s.lms.partner_password.expose_secret(), "123456", "numeric-looking secrets stay strings");
+    let wallet = &s.wallets.generic["halopesa"];
+    assert_eq!(wallet.secrets().unwrap().len(), 2, "a rotation's two secrets come from one variable");
+    assert!(!s.wallets.uses_sandbox());
+}
+
+#[test]
+fn production_refuses_the_sandbox_wallet() {
+    let text = problems(&production().with_env("MKOPO_WALLETS__DEFAULT", "sandbox"));
+    assert!(text.contains("wallets.default = \"sandbox\" names no wallet"), "{text}");
 }
 
 #[test]

@@ -66,6 +66,8 @@ pub struct TestApp {
     pub base: String,
     pub app_lms: LmsClient,
     pub sandbox: mkopo::sandbox::lms::SandboxLms,
+    pub wallet: Option<mkopo::sandbox::wallet::SandboxWallet>,
+    pub money: mkopo::momo::service::MoneyService,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -83,9 +85,26 @@ impl TestApp {
         let base = app.base_url();
         let app_lms = app.lms().clone();
         let sandbox = app.sandbox_lms().expect("sandbox mode").clone();
+        let wallet = app.sandbox_wallet().cloned();
+        let money = app.money().clone();
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
-        Self { base, app_lms, sandbox, handle }
+        Self { base, app_lms, sandbox, wallet, money, handle }
+    }
+
+    /// An app on real Redis under a fresh key prefix, with fast money timers.
+    pub async fn spawn_on_redis(tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_with(|s| {
+            s.redis.url = Some(crate::store::redis_url().into());
+            s.redis.key_prefix = format!("mkopo-test-{}", uuid::Uuid::new_v4());
+            fast_money(&mut s.money);
+            s.sandbox.wallet.payout_delay = Duration::from_millis(50);
+            s.sandbox.wallet.collection_approve_delay = Duration::from_millis(100);
+            s.sandbox.wallet.delivery_retry_delays =
+                vec![Duration::ZERO, Duration::from_millis(100), Duration::from_millis(300)];
+            tweak(s);
+        })
+        .await
     }
 
     /// A fresh client with its own token cache, aimed at this app's sandbox LMS.
@@ -99,5 +118,34 @@ impl TestApp {
 
     pub async fn stop(self) {
         self.handle.stop(true).await;
+    }
+}
+
+/// Money timers in milliseconds, so sagas and retries settle within a test.
+pub fn fast_money(m: &mut mkopo::config::MoneySettings) {
+    m.claim_block = Duration::from_millis(200);
+    m.reclaim_idle = Duration::from_millis(500);
+    m.retry_base = Duration::from_millis(50);
+    m.retry_cap = Duration::from_millis(300);
+    m.timer_tick = Duration::from_millis(50);
+    m.payout_poll_schedule = vec![Duration::from_millis(200), Duration::from_millis(300)];
+    m.payout_poll_every = Duration::from_millis(400);
+    m.loan_create_deadline = Duration::from_secs(3);
+    m.payout_pending_timeout = Duration::from_secs(2);
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or fails the test after `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -7,5 +7,6 @@ mod health;
 mod helpers;
 mod lms_client;
 mod lms_contract;
+mod money;
 mod readme;
 mod store;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::Api;
 use super::errors::ApiError;
 use super::paging::PageRequest;
-use super::params::{json_body, numeric_id, path_param, Problems, Query};
+use super::params::{json_body, numeric_id, path_param, Problems, Query, VANISHED};
 use super::records::{Customer, LoanStatus};
 
 /// Longest externalId accepted (the Fineract column width).
@@ -83,7 +83,7 @@ pub(crate) async fn create(Api(lms): Api, body: web::Bytes) -> Result<HttpRespon
         check_external_id(&mut problems, "externalId", ext);
     }
     problems.check()?;
-    let Some(external_id) = external_id else { return Err(Problems::default().into_error()) };
+    let Some(external_id) = external_id else { return Err(ApiError::internal(VANISHED)) };
     let today = lms.today();
     let view = lms.with_state(|s| {
         if s.customer_ids.contains_key(&external_id) {

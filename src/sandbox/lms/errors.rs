@@ -113,10 +113,6 @@ impl ApiError {
         Self::new(ErrorCode::Unavailable, message)
     }
 
-    pub fn code(&self) -> ErrorCode {
-        self.code
-    }
-
     /// The `message` as it goes on the wire.
     pub fn wire_message(&self) -> String {
         match self.code {

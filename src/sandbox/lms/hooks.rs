@@ -1,5 +1,5 @@
 //! Sandbox-only test hooks under `/sandbox/...` (no auth, never faulted): the business clock, token
-//! revocation, fault injection, scorecard overrides and reset. Each has a Rust twin on [`SandboxLms`].
+//! revocation, fault injection, scorecard overrides and reset. Each has a Rust twin on [`SandboxLms`](super::SandboxLms).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;

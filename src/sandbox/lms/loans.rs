@@ -13,7 +13,7 @@ use super::customers::check_external_id;
 use super::errors::ApiError;
 use super::loan_view::{loan_view, LoanView};
 use super::paging::PageRequest;
-use super::params::{json_body, numeric_id, LoanKey, Problems, Query};
+use super::params::{json_body, numeric_id, LoanKey, Problems, Query, VANISHED};
 use super::records::{Loan, KNOWN_STATUSES};
 use super::schedule;
 use super::state::SandboxLms;
@@ -74,7 +74,7 @@ fn validate(body: CreateBody) -> Result<NewLoan, ApiError> {
             principal: principal.normalize(),
             external_id: body.external_id,
         }),
-        _ => Err(Problems::default().into_error()),
+        _ => Err(ApiError::internal(VANISHED)),
     }
 }
 

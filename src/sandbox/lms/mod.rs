@@ -43,7 +43,20 @@
 //! `*` matching exactly one segment, e.g. `/v1/loans/external/*/repayments`; `method` may be `*`. A fault
 //! hits the next `count` (default 1) matching calls, including `GET /v1/auth/token`.
 //!
+//! Rust twins for in-process tests: [`SandboxLms::set_today`], [`SandboxLms::advance_days`],
+//! [`SandboxLms::clear_today`], [`SandboxLms::revoke_tokens`], [`SandboxLms::inject_fault`],
+//! [`SandboxLms::pending_faults`], [`SandboxLms::clear_faults`], [`SandboxLms::stop_next_rollback_after`],
+//! [`SandboxLms::set_scorecard_best_effort`], [`SandboxLms::set_scorecard`] and [`SandboxLms::reset`].
+//!
 //! # Behaviour choices where the contract is silent
+//! - Non-`invalid_argument` messages read `lms: status=NNN: <sentence>`, like the real wrapper's.
+//! - Loan create checks, in order: fields (`invalid_argument`), product and customer (`not_found`),
+//!   principal range (`invalid_argument`), inactive customer and duplicate externalId (`aborted`).
+//!   `productId` may also be an all-digit string. ExternalIds longer than 100 characters are refused.
+//! - A repayment's `idempotencyKey` is looked up right after the loan, before amount, date and status
+//!   checks; an empty key counts as none.
+//! - A `status` filter scans at most the first 1000 of the customer's loans, like the real API.
+//!   `customerId` together with `customerExternalId` is `invalid_argument`.
 //! - Ids are per-resource counters that keep counting across a reset; `accountNo` is the id padded to 9.
 //! - `rows < 1` is refused like `rows > 100`; an empty `page`/`rows` means the default.
 //! - `orderBy` values a list does not know sort by `id`; `sortOrder` other than `DESC` sorts ascending.
@@ -78,7 +91,6 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-pub use errors::{ApiError, ErrorCode, FieldError};
 pub use faults::{Fault, FaultKind};
 pub use settings::{SandboxLmsSettings, ScorecardEntry, SeedProduct};
 pub use state::SandboxLms;

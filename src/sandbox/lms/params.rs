@@ -121,13 +121,7 @@ impl Problems {
             Err(ApiError::invalid(self.0))
         }
     }
-
-    /// The error to return when a required value turned out absent (always non-empty by then).
-    pub fn into_error(self) -> ApiError {
-        if self.0.is_empty() {
-            ApiError::internal("validation failed without a recorded problem")
-        } else {
-            ApiError::invalid(self.0)
-        }
-    }
 }
+
+/// Message of the impossible case where `Problems::check` passed yet a required value is absent.
+pub(crate) const VANISHED: &str = "a required value vanished after validation";

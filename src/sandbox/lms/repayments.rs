@@ -10,7 +10,7 @@ use super::auth::Api;
 use super::errors::ApiError;
 use super::loan_view::{history, RepaymentView};
 use super::paging::PageRequest;
-use super::params::{json_body, path_param, LoanKey, Problems, Query};
+use super::params::{json_body, path_param, LoanKey, Problems, Query, VANISHED};
 use super::records::{LoanStatus, Repayment};
 use super::schedule::{self, Balances};
 
@@ -71,7 +71,7 @@ pub(crate) async fn post(Api(lms): Api, key: LoanKey, body: web::Bytes) -> Resul
             }
         };
         problems.check()?;
-        let (Some(amount), Some(date)) = (amount, date) else { return Err(Problems::default().into_error()) };
+        let (Some(amount), Some(date)) = (amount, date) else { return Err(ApiError::internal(VANISHED)) };
         if loan.status != LoanStatus::Active {
             return Err(ApiError::failed_precondition(format!(
                 "{key} is not active (status: {})",

@@ -18,6 +18,9 @@ use super::products::Product;
 /// Longest scorecard key the API accepts (§6.5).
 pub(crate) const MAX_SCORECARD_KEY: usize = 128;
 
+/// Longest token lifetime accepted; keeps expiry arithmetic far from `SystemTime`'s limits.
+const MAX_TOKEN_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// Settings of one sandbox LMS instance. Every field has a default, so an empty table works.
 #[derive(Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -204,6 +207,9 @@ impl SandboxLmsSettings {
     pub(crate) fn validate(&self) -> Result<Config, String> {
         let timezone = Tz::from_str(&self.business_timezone)
             .map_err(|e| format!("sandbox lms: business_timezone {:?}: {e}", self.business_timezone))?;
+        if self.token_ttl > MAX_TOKEN_TTL {
+            return Err("sandbox lms: token_ttl must be at most 100 years".to_owned());
+        }
         if self.partner_email.is_empty() {
             return Err("sandbox lms: partner_email must not be empty".to_owned());
         }

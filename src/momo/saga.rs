@@ -1,0 +1,444 @@
+//! The disbursement saga (spec mobile-money §5.1, §6.1): mint and persist a reference, create the LMS
+//! loan under it, pay out under the same reference, and either finish or roll the loan back — never
+//! while the payout's fate is unknown. Each step is a compare-and-set on the saga document, so
+//! callbacks, polls, timers and the recovery sweep can race without doubling anything; every step is
+//! resumable after a crash because the next action follows from the stored phase alone.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::{Direction, Money, OutboundRequest, Outcome};
+use super::reference::{Reference, ReferenceKind};
+use super::service::MoneyService;
+use super::store::OpsList;
+use super::wallet::{StatusAnswer, SubmitResult};
+use super::worker::Deferred;
+use crate::domain::Msisdn;
+use crate::lms::{ErrorCode, LmsError, NewLoan, RollbackOutcome};
+use crate::store::StoreError;
+
+const OPEN: &str = "disb:open";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Reference minted and stored; the loan is being created.
+    Minted,
+    /// The loan is Active; the payout is being submitted.
+    LoanActive,
+    /// The wallet accepted the payout; waiting for its result.
+    PayoutPending,
+    /// The payout's fate is unknown: polled, never rolled back.
+    PayoutUnknown,
+    Done,
+    /// The loan was never created (or a late one was rolled back): nothing was paid.
+    Rejected,
+    /// The payout definitely failed: the loan is being rolled back.
+    RollingBack,
+    RolledBack,
+    /// The LMS refused the rollback (repayments recorded): operators must act.
+    RollbackBlocked,
+}
+
+impl Phase {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Phase::Done | Phase::Rejected | Phase::RolledBack | Phase::RollbackBlocked)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disbursement {
+    pub reference: Reference,
+    pub msisdn: Msisdn,
+    pub product_id: String,
+    pub principal: Money,
+    pub phase: Phase,
+    pub loan_id: Option<String>,
+    pub receipt: Option<String>,
+    /// Why the saga failed or is stuck, in operator words.
+    pub reason: Option<String>,
+    pub attempts: u32,
+    pub polls: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub payout_submitted_at: Option<DateTime<Utc>>,
+}
+
+pub fn saga_timer(reference: &Reference) -> String {
+    format!("saga:{reference}")
+}
+
+fn doc_key(reference: &Reference) -> String {
+    format!("disb:{reference}")
+}
+
+/// Reads a saga's current state.
+pub async fn load(service: &MoneyService, reference: &Reference) -> Result<Option<(u64, Disbursement)>, StoreError> {
+    let Some(doc) = service.store.load_doc(&doc_key(reference)).await? else { return Ok(None) };
+    let saga = serde_json::from_slice(&doc.body)
+        .map_err(|e| StoreError::Unavailable(format!("corrupt saga {reference}: {e}")))?;
+    Ok(Some((doc.version, saga)))
+}
+
+/// Starts a disbursement: the reference is minted and the saga persisted before anything external
+/// happens; the steps then run in the background. Returns the reference to follow it by.
+pub async fn disburse(
+    service: &MoneyService,
+    msisdn: &Msisdn,
+    product_id: &str,
+    principal: Money,
+) -> Result<Reference, StoreError> {
+    let reference = create(service, msisdn, product_id, principal).await?;
+    let background = service.clone();
+    let started = reference.clone();
+    tokio::spawn(async move {
+        if let Err(error) = advance(&background, &started).await {
+            tracing::warn!(%error, reference = %started, "disbursement step deferred");
+        }
+    });
+    Ok(reference)
+}
+
+/// Mints the reference and persists the saga, with a timer that starts it even if this process dies
+/// right now. Nothing external has happened when this returns.
+pub async fn create(
+    service: &MoneyService,
+    msisdn: &Msisdn,
+    product_id: &str,
+    principal: Money,
+) -> Result<Reference, StoreError> {
+    let n = service.store.next_sequence().await?;
+    let reference = Reference::mint(ReferenceKind::Loan, n).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let now = service.now();
+    let saga = Disbursement {
+        reference: reference.clone(),
+        msisdn: msisdn.clone(),
+        product_id: product_id.to_owned(),
+        principal,
+        phase: Phase::Minted,
+        loan_id: None,
+        receipt: None,
+        reason: None,
+        attempts: 0,
+        polls: 0,
+        created_at: now,
+        updated_at: now,
+        payout_submitted_at: None,
+    };
+    service.store.index_add(OPEN, reference.as_str()).await?;
+    if !service.store.put_doc(&doc_key(&reference), 0, &serde_json::to_vec(&saga).expect("saga serialises")).await? {
+        return Err(StoreError::Unavailable(format!("reference {reference} already in use; the counter was lowered")));
+    }
+    // A timer too, so a crash before the background task runs still gets the saga going.
+    service.store.schedule(&saga_timer(&reference), service.after(service.settings.claim_block)).await?;
+    tracing::info!(%reference, msisdn = %msisdn, "disbursement started");
+    Ok(reference)
+}
+
+/// Writes `saga` if nobody changed it since `version`.
+async fn save(service: &MoneyService, version: u64, saga: &mut Disbursement) -> Result<bool, StoreError> {
+    saga.updated_at = service.now();
+    let written = service
+        .store
+        .put_doc(&doc_key(&saga.reference), version, &serde_json::to_vec(saga).expect("saga serialises"))
+        .await?;
+    if written && saga.phase.is_terminal() {
+        service.store.index_remove(OPEN, saga.reference.as_str()).await?;
+        service.store.cancel(&saga_timer(&saga.reference)).await?;
+    }
+    Ok(written)
+}
+
+/// Runs the saga's next actions until it waits (on a timer or a callback) or ends.
+pub async fn advance(service: &MoneyService, reference: &Reference) -> Result<(), Deferred> {
+    for _ in 0..16 {
+        let Some((version, mut saga)) = load(service, reference).await? else {
+            service.store.cancel(&saga_timer(reference)).await?;
+            return Ok(());
+        };
+        if saga.phase.is_terminal() {
+            service.store.index_remove(OPEN, reference.as_str()).await?;
+            service.store.cancel(&saga_timer(reference)).await?;
+            return Ok(());
+        }
+        let wait = step(service, &mut saga).await;
+        if !save(service, version, &mut saga).await? {
+            continue; // someone else moved it: look again
+        }
+        match wait {
+            Some(at) => {
+                service.store.schedule(&saga_timer(reference), at).await?;
+                return Ok(());
+            }
+            None if saga.phase.is_terminal() => {
+                tracing::info!(%reference, phase = ?saga.phase, reason = saga.reason.as_deref().unwrap_or(""), "disbursement finished");
+                return Ok(());
+            }
+            None => continue,
+        }
+    }
+    Ok(())
+}
+
+fn is_transient(e: &LmsError) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::Unavailable
+            | ErrorCode::Internal
+            | ErrorCode::Timeout
+            | ErrorCode::Transport
+            | ErrorCode::Unauthenticated
+    )
+}
+
+/// One action for the current phase. Mutates the saga; returns when to look again, or `None` to go on.
+async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTime<Utc>> {
+    let settings = &service.settings;
+    match saga.phase {
+        Phase::Minted => {
+            let request = NewLoan {
+                customer_external_id: saga.msisdn.as_str().to_owned(),
+                product_id: saga.product_id.clone(),
+                principal: saga.principal.amount,
+                external_id: saga.reference.as_str().to_owned(),
+            };
+            match service.lms.create_loan(&request).await {
+                Ok(loan) => {
+                    saga.loan_id = Some(loan.id);
+                    saga.phase = Phase::LoanActive;
+                    None
+                }
+                Err(e) if is_transient(&e) => {
+                    saga.attempts += 1;
+                    if service.now() - saga.created_at
+                        < chrono::TimeDelta::from_std(settings.loan_create_deadline).unwrap_or_default()
+                    {
+                        return Some(service.after(settings.backoff(saga.attempts)));
+                    }
+                    // The create never confirmed: did it land after all?
+                    match service.lms.get_loan(saga.reference.as_str()).await {
+                        Ok(Some(loan)) => {
+                            saga.loan_id = Some(loan.id);
+                            saga.phase = Phase::LoanActive;
+                            None
+                        }
+                        Ok(None) => {
+                            saga.reason = Some(format!("loan create never confirmed: {e}"));
+                            saga.phase = Phase::Rejected;
+                            // A late-landing create must not leave a loan without money.
+                            let _ =
+                                service.lms.rollback_loan(saga.reference.as_str(), "loan create never confirmed").await;
+                            None
+                        }
+                        Err(_) => Some(service.after(settings.backoff(saga.attempts))),
+                    }
+                }
+                Err(e) => {
+                    saga.reason = Some(format!("lms_{}: {e}", e.label()));
+                    saga.phase = Phase::Rejected;
+                    None
+                }
+            }
+        }
+        Phase::LoanActive => {
+            let request = payout_request(saga);
+            saga.payout_submitted_at.get_or_insert(service.now());
+            match service.wallet.submit(&request).await {
+                SubmitResult::Accepted(outcome) => apply_outcome(service, saga, outcome),
+                SubmitResult::Rejected { code, message } => {
+                    saga.reason = Some(format!("payout rejected: {code}: {message}"));
+                    saga.phase = Phase::RollingBack;
+                    None
+                }
+                SubmitResult::RetryLater { why } => {
+                    saga.attempts += 1;
+                    tracing::warn!(reference = %saga.reference, why, "payout not accepted yet; retrying the same reference");
+                    Some(service.after(settings.backoff(saga.attempts)))
+                }
+                SubmitResult::Unknown { why } => {
+                    saga.reason = Some(format!("payout outcome unknown: {why}"));
+                    saga.phase = Phase::PayoutUnknown;
+                    Some(next_poll(service, saga))
+                }
+            }
+        }
+        Phase::PayoutPending | Phase::PayoutUnknown => {
+            if poll_limit_reached(service, saga) {
+                saga.reason = Some("payout outcome still unknown at the poll limit".into());
+                if let Err(error) =
+                    service.store.list_add(OpsList::Reconciliation, saga.reference.as_str(), service.now()).await
+                {
+                    tracing::warn!(%error, "could not add a payout to the reconciliation list");
+                }
+                tracing::error!(reference = %saga.reference, "payout unresolved at the poll limit: reconcile from the wallet statement");
+                // Stays unknown; only an operator decision moves it now.
+                return Some(service.after(settings.payout_poll_limit));
+            }
+            saga.polls += 1;
+            match service.wallet.status(&payout_request(saga)).await {
+                StatusAnswer::Found(outcome) => {
+                    let pending_too_long = matches!(outcome, Outcome::Pending)
+                        && saga.payout_submitted_at.is_some_and(|at| {
+                            service.now() - at
+                                > chrono::TimeDelta::from_std(settings.payout_pending_timeout).unwrap_or_default()
+                        });
+                    if pending_too_long {
+                        saga.phase = Phase::PayoutUnknown;
+                    }
+                    apply_outcome(service, saga, outcome).or_else(|| {
+                        (!saga.phase.is_terminal() && saga.phase != Phase::RollingBack)
+                            .then(|| next_poll(service, saga))
+                    })
+                }
+                StatusAnswer::NotFound => {
+                    // Never recorded: submit the same reference again (wallet guarantee 1).
+                    saga.phase = Phase::LoanActive;
+                    None
+                }
+                StatusAnswer::Unclear(why) => {
+                    tracing::info!(reference = %saga.reference, why, "payout status unclear; polling again later");
+                    Some(next_poll(service, saga))
+                }
+            }
+        }
+        Phase::RollingBack => {
+            let note = format!("payout failed: {}", saga.reason.as_deref().unwrap_or("unknown"));
+            match service.lms.rollback_loan(saga.reference.as_str(), &note).await {
+                Ok(RollbackOutcome::RolledBack | RollbackOutcome::AlreadyGone) => {
+                    saga.phase = Phase::RolledBack;
+                    None
+                }
+                Err(e) if is_transient(&e) => {
+                    saga.attempts += 1;
+                    Some(service.after(settings.backoff(saga.attempts)))
+                }
+                Err(e) => {
+                    saga.reason = Some(format!("rollback refused: lms_{}: {e}", e.label()));
+                    saga.phase = Phase::RollbackBlocked;
+                    tracing::error!(reference = %saga.reference, code = e.label(), "LMS refused to roll back a loan whose payout failed");
+                    if let Err(error) =
+                        service.store.list_add(OpsList::Reconciliation, saga.reference.as_str(), service.now()).await
+                    {
+                        tracing::warn!(%error, "could not add a blocked rollback to the reconciliation list");
+                    }
+                    None
+                }
+            }
+        }
+        Phase::Done | Phase::Rejected | Phase::RolledBack | Phase::RollbackBlocked => None,
+    }
+}
+
+/// Applies a wallet outcome to a saga that has submitted its payout; returns when to look again.
+fn apply_outcome(service: &MoneyService, saga: &mut Disbursement, outcome: Outcome) -> Option<DateTime<Utc>> {
+    match outcome {
+        Outcome::Succeeded { receipt, .. } => {
+            saga.receipt = receipt;
+            saga.phase = Phase::Done;
+            None
+        }
+        Outcome::Failed { code, message } => {
+            saga.reason =
+                Some(format!("payout failed: {code}{}", message.map(|m| format!(": {m}")).unwrap_or_default()));
+            saga.phase = Phase::RollingBack;
+            None
+        }
+        Outcome::Pending => {
+            if saga.phase == Phase::LoanActive {
+                saga.phase = Phase::PayoutPending;
+            }
+            Some(next_poll(service, saga))
+        }
+        Outcome::Unknown { why } => {
+            saga.reason = Some(format!("payout outcome unknown: {why}"));
+            saga.phase = Phase::PayoutUnknown;
+            Some(next_poll(service, saga))
+        }
+    }
+}
+
+fn next_poll(service: &MoneyService, saga: &Disbursement) -> DateTime<Utc> {
+    let schedule = &service.settings.payout_poll_schedule;
+    let delay = schedule.get(saga.polls as usize).copied().unwrap_or(service.settings.payout_poll_every);
+    service.after(delay)
+}
+
+fn poll_limit_reached(service: &MoneyService, saga: &Disbursement) -> bool {
+    let since = saga.payout_submitted_at.unwrap_or(saga.created_at);
+    service.now() - since
+        >= chrono::TimeDelta::from_std(service.settings.payout_poll_limit).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+fn payout_request(saga: &Disbursement) -> OutboundRequest {
+    OutboundRequest {
+        reference: saga.reference.clone(),
+        direction: Direction::Payout,
+        msisdn: saga.msisdn.clone(),
+        amount: saga.principal.clone(),
+        account: None,
+        description: Some(format!("Mkopo loan {}", saga.reference)),
+    }
+}
+
+/// A payout result from a callback (through the inbox) or a reconciliation decision.
+pub async fn on_payout_outcome(
+    service: &MoneyService,
+    reference: &Reference,
+    outcome: Outcome,
+) -> Result<(), Deferred> {
+    for _ in 0..8 {
+        let Some((version, mut saga)) = load(service, reference).await? else {
+            tracing::warn!(%reference, "payout result for a reference we never minted");
+            return Ok(());
+        };
+        match (saga.phase, &outcome) {
+            (
+                Phase::LoanActive | Phase::PayoutPending | Phase::PayoutUnknown,
+                Outcome::Succeeded { .. } | Outcome::Failed { .. },
+            ) => {
+                apply_outcome(service, &mut saga, outcome.clone());
+                if save(service, version, &mut saga).await? {
+                    return advance(service, reference).await;
+                }
+            }
+            (Phase::Done, Outcome::Failed { .. }) => {
+                tracing::error!(%reference, "wallet reported a failure for a payout it completed; no rollback");
+                return Ok(());
+            }
+            (Phase::RollingBack | Phase::RolledBack | Phase::RollbackBlocked, Outcome::Succeeded { .. }) => {
+                tracing::error!(%reference, "CRITICAL: money went out for a loan that was rolled back; re-create the loan");
+                service.store.list_add(OpsList::Reconciliation, reference.as_str(), service.now()).await?;
+                return Ok(());
+            }
+            _ => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+/// Every saga that has not ended, for the recovery sweep and operators.
+pub async fn open_sagas(service: &MoneyService) -> Result<Vec<Disbursement>, StoreError> {
+    let mut open = Vec::new();
+    for member in service.store.index_members(OPEN).await? {
+        if let Some(reference) = Reference::parse(&member) {
+            if let Some((_, saga)) = load(service, &reference).await? {
+                open.push(saga);
+            }
+        }
+    }
+    Ok(open)
+}
+
+/// The recovery sweep: every open saga whose next step is an action (not a wait) is advanced.
+pub async fn recover(service: &MoneyService) -> Result<usize, StoreError> {
+    let mut resumed = 0;
+    for saga in open_sagas(service).await? {
+        if matches!(saga.phase, Phase::Minted | Phase::LoanActive | Phase::RollingBack) || saga.phase.is_terminal() {
+            resumed += 1;
+            if let Err(error) = advance(service, &saga.reference).await {
+                tracing::warn!(%error, reference = %saga.reference, "recovery step deferred");
+            }
+        }
+    }
+    Ok(resumed)
+}

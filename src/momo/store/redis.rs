@@ -1,0 +1,350 @@
+//! The Redis backend: one stream (`{prefix}:inbox`, consumer group `alloc`), `SET NX` dedupe keys,
+//! hashes for records and versioned documents, sorted sets for timers and operator lists. Every step
+//! that touches several keys is one Lua script, so a crash never leaves half of it behind.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, MultiplexedConnection};
+use ::redis::{cmd, AsyncCommands, Script, Value};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::{InboxEntry, InboxStats, Ingested, MoneyStore, OpsList, Versioned};
+use crate::store::StoreError;
+
+const GROUP: &str = "alloc";
+
+const INGEST: &str = r"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('HSET', KEYS[2], 'state', 'received', 'record', ARGV[2])
+  redis.call('XADD', KEYS[3], '*', 'event', ARGV[3])
+  return 1
+end
+return 0";
+
+const TAKE_DUE: &str = r"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
+return due";
+
+const PUT_DOC: &str = r"
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', current + 1, 'body', ARGV[2])
+return 1";
+
+fn failed(e: ::redis::RedisError) -> StoreError {
+    StoreError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("no detail")))
+}
+
+pub struct RedisMoneyStore {
+    prefix: String,
+    timeout: Duration,
+    client: ::redis::Client,
+    conn: ConnectionManager,
+    /// Blocking stream reads get a connection of their own per consumer, so they never hold up the
+    /// multiplexed connection every other command shares.
+    readers: tokio::sync::Mutex<HashMap<String, MultiplexedConnection>>,
+    ingest: Script,
+    take_due: Script,
+    put_doc: Script,
+}
+
+impl RedisMoneyStore {
+    pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
+        let client = ::redis::Client::open(url).map_err(failed)?;
+        let conn = tokio::time::timeout(timeout, ConnectionManager::new(client.clone()))
+            .await
+            .map_err(|_| StoreError::Timeout(timeout))?
+            .map_err(failed)?;
+        let store = Self {
+            prefix: prefix.to_owned(),
+            timeout,
+            client,
+            conn,
+            readers: tokio::sync::Mutex::default(),
+            ingest: Script::new(INGEST),
+            take_due: Script::new(TAKE_DUE),
+            put_doc: Script::new(PUT_DOC),
+        };
+        store.create_group().await?;
+        Ok(store)
+    }
+
+    fn key(&self, suffix: &str) -> String {
+        format!("{}:{suffix}", self.prefix)
+    }
+
+    async fn create_group(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let created: Result<(), _> = cmd("XGROUP")
+            .arg("CREATE")
+            .arg(self.key("inbox"))
+            .arg(GROUP)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut conn)
+            .await;
+        match created {
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            other => other.map_err(failed),
+        }
+    }
+
+    async fn bounded<T>(
+        &self,
+        fut: impl std::future::Future<Output = ::redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        tokio::time::timeout(self.timeout, fut).await.map_err(|_| StoreError::Timeout(self.timeout))?.map_err(failed)
+    }
+
+    async fn reader(&self, consumer: &str) -> Result<MultiplexedConnection, StoreError> {
+        let mut readers = self.readers.lock().await;
+        if let Some(conn) = readers.get(consumer) {
+            return Ok(conn.clone());
+        }
+        let conn = self.bounded(self.client.get_multiplexed_async_connection()).await?;
+        readers.insert(consumer.to_owned(), conn.clone());
+        Ok(conn)
+    }
+}
+
+/// Reads `[[id, [field, value, ...]], ...]` into inbox entries.
+fn entries(value: &Value) -> Vec<InboxEntry> {
+    let Value::Array(items) = value else { return Vec::new() };
+    items
+        .iter()
+        .filter_map(|item| {
+            let Value::Array(pair) = item else { return None };
+            let id = text(pair.first()?)?;
+            let Value::Array(fields) = pair.get(1)? else { return None };
+            let event_key = fields
+                .chunks(2)
+                .find(|kv| kv.first().and_then(text).as_deref() == Some("event"))?
+                .get(1)
+                .and_then(text)?;
+            Some(InboxEntry { id, event_key })
+        })
+        .collect()
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
+        Value::SimpleString(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+#[async_trait]
+impl MoneyStore for RedisMoneyStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    fn durable(&self) -> bool {
+        true
+    }
+
+    async fn next_sequence(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.incr(self.key("seq:ref"), 1u64)).await
+    }
+
+    async fn ingest(&self, dedupe_key: &str, event_key: &str, record: &[u8]) -> Result<Ingested, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = self.ingest.prepare_invoke();
+        invocation
+            .key(self.key(dedupe_key))
+            .key(self.key(event_key))
+            .key(self.key("inbox"))
+            .arg(Utc::now().to_rfc3339())
+            .arg(record)
+            .arg(event_key);
+        let created: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(if created == 1 { Ingested::New } else { Ingested::Duplicate })
+    }
+
+    async fn load_event(&self, event_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.hget(self.key(event_key), "record")).await
+    }
+
+    async fn save_event(&self, event_key: &str, record: &[u8]) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.hset::<_, _, _, ()>(self.key(event_key), "record", record)).await
+    }
+
+    async fn enqueue(&self, event_key: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(
+            cmd("XADD").arg(self.key("inbox")).arg("*").arg("event").arg(event_key).query_async::<String>(&mut conn),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn claim(&self, consumer: &str, count: usize, block: Duration) -> Result<Vec<InboxEntry>, StoreError> {
+        let mut conn = self.reader(consumer).await?;
+        let mut read = cmd("XREADGROUP");
+        read.arg("GROUP")
+            .arg(GROUP)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(count)
+            .arg("BLOCK")
+            .arg(block.as_millis().max(1) as u64)
+            .arg("STREAMS")
+            .arg(self.key("inbox"))
+            .arg(">");
+        let reply = tokio::time::timeout(block + self.timeout, read.query_async::<Value>(&mut conn))
+            .await
+            .map_err(|_| StoreError::Timeout(block))?
+            .map_err(failed)?;
+        // Reply: [[stream, [[id, fields], ...]]] or nil.
+        let Value::Array(streams) = reply else { return Ok(Vec::new()) };
+        Ok(streams
+            .iter()
+            .filter_map(|s| match s {
+                Value::Array(pair) => pair.get(1).map(entries),
+                _ => None,
+            })
+            .flatten()
+            .collect())
+    }
+
+    async fn reclaim(&self, consumer: &str, min_idle: Duration, count: usize) -> Result<Vec<InboxEntry>, StoreError> {
+        let mut conn = self.conn.clone();
+        let reply: Value = self
+            .bounded(
+                cmd("XAUTOCLAIM")
+                    .arg(self.key("inbox"))
+                    .arg(GROUP)
+                    .arg(consumer)
+                    .arg(min_idle.as_millis() as u64)
+                    .arg("0-0")
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        // Reply: [next-id, [[id, fields], ...], [deleted ids]].
+        Ok(match reply {
+            Value::Array(parts) => parts.get(1).map(entries).unwrap_or_default(),
+            _ => Vec::new(),
+        })
+    }
+
+    async fn ack(&self, entry: &InboxEntry) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let inbox = self.key("inbox");
+        // Acknowledged entries are deleted so the stream stays small; the event record remains.
+        self.bounded(
+            ::redis::pipe()
+                .atomic()
+                .cmd("XACK")
+                .arg(&inbox)
+                .arg(GROUP)
+                .arg(&entry.id)
+                .cmd("XDEL")
+                .arg(&inbox)
+                .arg(&entry.id)
+                .query_async::<()>(&mut conn),
+        )
+        .await
+    }
+
+    async fn inbox_stats(&self) -> Result<InboxStats, StoreError> {
+        let mut conn = self.conn.clone();
+        let inbox = self.key("inbox");
+        let length: u64 = self.bounded(conn.xlen(&inbox)).await?;
+        let pending: Value = self.bounded(cmd("XPENDING").arg(&inbox).arg(GROUP).query_async(&mut conn)).await?;
+        let (count, oldest) = match &pending {
+            Value::Array(parts) => (
+                match parts.first() {
+                    Some(Value::Int(n)) => *n as u64,
+                    _ => 0,
+                },
+                parts.get(1).and_then(text),
+            ),
+            _ => (0, None),
+        };
+        let oldest_ms = oldest
+            .and_then(|id| id.split('-').next().and_then(|ms| ms.parse::<i64>().ok()))
+            .map_or(0, |ms| (Utc::now().timestamp_millis() - ms).max(0) as u64);
+        Ok(InboxStats { length, pending: count, oldest_pending_ms: oldest_ms })
+    }
+
+    async fn list_add(&self, list: OpsList, member: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.zadd::<_, _, _, ()>(self.key(list.name()), member, millis(at))).await
+    }
+
+    async fn list_remove(&self, list: OpsList, member: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.zrem::<_, _, i64>(self.key(list.name()), member)).await.map(|n| n > 0)
+    }
+
+    async fn list_members(&self, list: OpsList) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let mut conn = self.conn.clone();
+        let members: Vec<(String, i64)> = self.bounded(conn.zrange_withscores(self.key(list.name()), 0, -1)).await?;
+        Ok(members.into_iter().map(|(m, ms)| (m, Utc.timestamp_millis_opt(ms).single().unwrap_or_default())).collect())
+    }
+
+    async fn schedule(&self, timer: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.zadd::<_, _, _, ()>(self.key("timers"), timer, millis(due))).await
+    }
+
+    async fn cancel(&self, timer: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.zrem::<_, _, ()>(self.key("timers"), timer)).await
+    }
+
+    async fn take_due(&self, now: DateTime<Utc>, lease: Duration, limit: usize) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        let leased_until = millis(now) + lease.as_millis() as i64;
+        let mut invocation = self.take_due.prepare_invoke();
+        invocation.key(self.key("timers")).arg(millis(now)).arg(leased_until).arg(limit);
+        self.bounded(invocation.invoke_async(&mut conn)).await
+    }
+
+    async fn load_doc(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
+        let mut conn = self.conn.clone();
+        let (version, body): (Option<u64>, Option<Vec<u8>>) = self
+            .bounded(::redis::pipe().hget(self.key(key), "v").hget(self.key(key), "body").query_async(&mut conn))
+            .await?;
+        Ok(match (version, body) {
+            (Some(version), Some(body)) => Some(Versioned { version, body }),
+            _ => None,
+        })
+    }
+
+    async fn put_doc(&self, key: &str, expected: u64, body: &[u8]) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = self.put_doc.prepare_invoke();
+        invocation.key(self.key(key)).arg(expected).arg(body);
+        let written: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(written == 1)
+    }
+
+    async fn index_add(&self, index: &str, member: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.sadd::<_, _, ()>(self.key(&format!("index:{index}")), member)).await
+    }
+
+    async fn index_remove(&self, index: &str, member: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.srem::<_, _, ()>(self.key(&format!("index:{index}")), member)).await
+    }
+
+    async fn index_members(&self, index: &str) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(conn.smembers(self.key(&format!("index:{index}")))).await
+    }
+}

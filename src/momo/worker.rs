@@ -1,0 +1,302 @@
+//! Inbox workers (spec mobile-money §5.2): read events from the inbox stream as members of one consumer
+//! group, allocate each payment once (the plan is persisted before any posting), post every part to the
+//! LMS with its idempotency key, and acknowledge only after the outcome is written. Retryable failures
+//! become a timer that puts the event back on the inbox; permanent ones put the event in suspense.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::allocate::{split_across, to_one_loan, LoanBalance, SuspenseReason};
+use super::model::{AllocationPart, EventKind, Outcome};
+use super::records::{EventRecord, EventState, PartStatus, PlannedPart};
+use super::reference::{Reference, ReferenceKind};
+use super::service::MoneyService;
+use super::store::{InboxEntry, OpsList};
+use crate::domain::Msisdn;
+use crate::lms::{ErrorCode, LmsError, NewRepayment};
+use crate::store::StoreError;
+
+/// Why an event could not be finished now.
+#[derive(Debug, thiserror::Error)]
+pub enum Deferred {
+    #[error("retry later: {0}")]
+    Retry(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored event is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Timer member that puts an event back on the inbox.
+pub fn retry_timer(event_key: &str) -> String {
+    format!("retry:{event_key}")
+}
+
+/// Runs one consumer until `shutdown` turns true; the entry in hand is finished first.
+pub async fn run(service: MoneyService, consumer: String, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!(consumer, "inbox worker started");
+    let settings = service.settings.clone();
+    let mut last_reclaim = tokio::time::Instant::now() - settings.reclaim_idle;
+    while !*shutdown.borrow() {
+        let mut entries = Vec::new();
+        if last_reclaim.elapsed() >= settings.reclaim_idle / 2 {
+            last_reclaim = tokio::time::Instant::now();
+            match service.store.reclaim(&consumer, settings.reclaim_idle, 10).await {
+                Ok(reclaimed) => entries.extend(reclaimed),
+                Err(error) => tracing::warn!(%error, "could not reclaim abandoned inbox entries"),
+            }
+        }
+        if entries.is_empty() {
+            tokio::select! {
+                claimed = service.store.claim(&consumer, 10, settings.claim_block) => match claimed {
+                    Ok(claimed) => entries = claimed,
+                    Err(error) => {
+                        tracing::warn!(%error, "inbox read failed; retrying shortly");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                },
+                _ = shutdown.changed() => break,
+            }
+        }
+        for entry in entries {
+            process_entry(&service, &entry).await;
+        }
+    }
+    tracing::info!(consumer, "inbox worker stopped");
+}
+
+/// Handles one inbox entry and acknowledges it unless the store itself failed (then the entry stays
+/// pending and is reclaimed).
+pub async fn process_entry(service: &MoneyService, entry: &InboxEntry) {
+    match process(service, &entry.event_key).await {
+        Ok(()) => {}
+        Err(Deferred::Retry(why)) => {
+            if let Err(error) = schedule_retry(service, &entry.event_key, &why).await {
+                tracing::warn!(%error, "could not schedule a retry; the entry stays pending");
+                return;
+            }
+        }
+        Err(Deferred::Corrupt(why)) => {
+            tracing::error!(event = entry.event_key, why, "unreadable event record; parked in suspense");
+            let _ = service.store.list_add(OpsList::Suspense, &entry.event_key, service.now()).await;
+        }
+        Err(Deferred::Store(error)) => {
+            tracing::warn!(%error, event = entry.event_key, "store failed mid-event; it will be reclaimed");
+            return;
+        }
+    }
+    if let Err(error) = service.store.ack(entry).await {
+        tracing::warn!(%error, "could not acknowledge an inbox entry; it will be reprocessed idempotently");
+    }
+}
+
+async fn schedule_retry(service: &MoneyService, event_key: &str, why: &str) -> Result<(), StoreError> {
+    let Some(bytes) = service.store.load_event(event_key).await? else { return Ok(()) };
+    let Ok(mut record) = EventRecord::from_bytes(&bytes) else { return Ok(()) };
+    record.attempts += 1;
+    record.updated_at = service.now();
+    let delay = service.settings.backoff(record.attempts);
+    if record.updated_at - record.received_at > chrono::TimeDelta::hours(1) {
+        tracing::error!(event = event_key, attempts = record.attempts, why, "repayment still not posted after an hour");
+    } else {
+        tracing::info!(event = event_key, attempts = record.attempts, why, ?delay, "repayment deferred");
+    }
+    service.store.save_event(event_key, &record.to_bytes()).await?;
+    service.store.schedule(&retry_timer(event_key), service.after(delay)).await
+}
+
+/// Brings one event as far as it can go. Safe to run any number of times on the same event.
+pub async fn process(service: &MoneyService, event_key: &str) -> Result<(), Deferred> {
+    let Some(bytes) = service.store.load_event(event_key).await? else {
+        tracing::warn!(event = event_key, "inbox entry without an event record");
+        return Ok(());
+    };
+    let mut record = EventRecord::from_bytes(&bytes).map_err(|e| Deferred::Corrupt(e.to_string()))?;
+    if matches!(record.state, EventState::Posted | EventState::Suspense | EventState::Applied | EventState::Ignored) {
+        return Ok(());
+    }
+    match (&record.event.kind, &record.event.outcome) {
+        (EventKind::PayoutResult, outcome) => {
+            let reference = record.event.reference.clone();
+            if let Some(reference) = reference {
+                super::saga::on_payout_outcome(service, &reference, outcome.clone()).await?;
+            }
+            finish(service, &mut record, EventState::Applied).await
+        }
+        (
+            EventKind::CollectionResult,
+            outcome @ (Outcome::Failed { .. } | Outcome::Pending | Outcome::Unknown { .. }),
+        ) => {
+            if let Some(reference) = record.event.reference.clone() {
+                super::collect::on_outcome(service, &reference, outcome.clone()).await?;
+            }
+            finish(service, &mut record, EventState::Applied).await
+        }
+        (EventKind::Payment | EventKind::CollectionResult, Outcome::Succeeded { .. }) => {
+            if let (EventKind::CollectionResult, Some(reference)) = (&record.event.kind, record.event.reference.clone())
+            {
+                super::collect::on_outcome(service, &reference, record.event.outcome.clone()).await?;
+            }
+            if record.state == EventState::Received {
+                plan(service, &mut record).await?;
+            }
+            if record.state != EventState::Planned {
+                return Ok(()); // parked in suspense while planning
+            }
+            post_parts(service, &mut record).await
+        }
+        _ => finish(service, &mut record, EventState::Ignored).await,
+    }
+}
+
+async fn finish(service: &MoneyService, record: &mut EventRecord, state: EventState) -> Result<(), Deferred> {
+    record.state = state;
+    record.updated_at = service.now();
+    service.store.save_event(&record.id, &record.to_bytes()).await?;
+    Ok(())
+}
+
+fn transient(error: &LmsError) -> bool {
+    matches!(
+        error.code(),
+        ErrorCode::Unavailable
+            | ErrorCode::Internal
+            | ErrorCode::Timeout
+            | ErrorCode::Transport
+            | ErrorCode::Unauthenticated
+            | ErrorCode::Decode
+    )
+}
+
+/// Decides the parts (§5.2 step 2) and persists the plan before anything is posted.
+async fn plan(service: &MoneyService, record: &mut EventRecord) -> Result<(), Deferred> {
+    let event = &record.event;
+    let receipt = event.receipt.clone().unwrap_or_else(|| event.key.clone());
+    let Some(amount) = event.amount.clone() else {
+        return park(service, record, "no_amount").await;
+    };
+    let lms = &service.lms;
+    let account = event.account.as_deref().map(str::trim).filter(|a| !a.is_empty());
+
+    if let Some(reference) = account.and_then(Reference::parse).filter(|r| r.kind() == ReferenceKind::Loan) {
+        match lms.get_loan(reference.as_str()).await {
+            Ok(Some(_)) => return save_plan(service, record, to_one_loan(&receipt, &amount, reference.as_str())).await,
+            Ok(None) => {}
+            Err(e) if transient(&e) => return Err(Deferred::Retry(e.to_string())),
+            Err(e) => return park(service, record, &format!("lms_{}: {e}", e.label())).await,
+        }
+    }
+    let msisdn = event.msisdn.clone().or_else(|| {
+        account
+            .filter(|a| Reference::parse(a).is_none())
+            .and_then(|a| Msisdn::parse(a, &service.settings.country_code).ok())
+    });
+    let Some(msisdn) = msisdn else {
+        let reason = if account.is_some() { SuspenseReason::UnknownReference } else { SuspenseReason::NoReference };
+        return park(service, record, reason.code()).await;
+    };
+    let loans = match lms.get_customer(msisdn.as_str()).await {
+        Ok(None) => {
+            let reason =
+                if account.is_some() { SuspenseReason::UnknownReference } else { SuspenseReason::UnknownCustomer };
+            return park(service, record, reason.code()).await;
+        }
+        Ok(Some(_)) => lms.active_loans(msisdn.as_str()).await,
+        Err(e) => Err(e),
+    };
+    let loans = match loans {
+        Ok(loans) => loans,
+        Err(e) if transient(&e) => return Err(Deferred::Retry(e.to_string())),
+        Err(e) => return park(service, record, &format!("lms_{}: {e}", e.label())).await,
+    };
+    if loans.is_empty() {
+        let reason = if account.is_some() { SuspenseReason::UnknownReference } else { SuspenseReason::NoActiveLoan };
+        return park(service, record, reason.code()).await;
+    }
+    let mut balances = Vec::with_capacity(loans.len());
+    for loan in loans {
+        let outstanding = match loan.total_outstanding() {
+            Some(total) => total,
+            // Older list rows omit the roll-up: read the single loan (§6.7).
+            None => match lms.get_loan(&loan.external_id).await {
+                Ok(Some(full)) => full.total_outstanding().unwrap_or_default(),
+                Ok(None) => continue,
+                Err(e) if transient(&e) => return Err(Deferred::Retry(e.to_string())),
+                Err(e) => return park(service, record, &format!("lms_{}: {e}", e.label())).await,
+            },
+        };
+        balances.push(LoanBalance { external_id: loan.external_id.clone(), outstanding, next_due: loan.next_due_date });
+    }
+    save_plan(service, record, split_across(&receipt, &amount, &balances)).await
+}
+
+async fn save_plan(
+    service: &MoneyService,
+    record: &mut EventRecord,
+    parts: Vec<AllocationPart>,
+) -> Result<(), Deferred> {
+    record.plan = parts.into_iter().map(|part| PlannedPart { part, status: PartStatus::Pending }).collect();
+    finish(service, record, EventState::Planned).await
+}
+
+async fn park(service: &MoneyService, record: &mut EventRecord, reason: &str) -> Result<(), Deferred> {
+    tracing::warn!(event = record.id, reason, "payment put in suspense");
+    record.suspense = Some(reason.to_owned());
+    finish(service, record, EventState::Suspense).await?;
+    service.store.list_add(OpsList::Suspense, &record.id, service.now()).await?;
+    Ok(())
+}
+
+/// Posts every pending part (§5.2 step 3). Each result is saved as soon as it is known.
+async fn post_parts(service: &MoneyService, record: &mut EventRecord) -> Result<(), Deferred> {
+    let value_at = record.event.occurred_at.unwrap_or(record.received_at);
+    let transaction_date = service.lms.business_date(value_at);
+    for index in 0..record.plan.len() {
+        if record.plan[index].status != PartStatus::Pending {
+            continue;
+        }
+        let part = record.plan[index].part.clone();
+        let repayment = NewRepayment {
+            transaction_amount: part.amount.amount,
+            transaction_date,
+            idempotency_key: part.idempotency_key.clone(),
+        };
+        let status = match service.lms.post_repayment(&part.loan_external_id, &repayment).await {
+            Ok(posted) => {
+                if let Some(surplus) = posted.overpayment_portion.filter(|s| !s.is_zero()) {
+                    tracing::warn!(event = record.id, loan = part.loan_external_id, %surplus, "repayment overpaid a loan");
+                    service
+                        .store
+                        .list_add(OpsList::Overpaid, &format!("{}|{}", record.id, part.idempotency_key), service.now())
+                        .await?;
+                }
+                PartStatus::Posted { transaction_id: posted.id, overpayment: posted.overpayment_portion }
+            }
+            Err(e) if transient(&e) => {
+                service.store.save_event(&record.id, &record.to_bytes()).await?;
+                return Err(Deferred::Retry(e.to_string()));
+            }
+            Err(e) => {
+                tracing::warn!(
+                    event = record.id,
+                    loan = part.loan_external_id,
+                    code = e.label(),
+                    "LMS refused a repayment part"
+                );
+                PartStatus::Suspense { code: e.label().to_owned(), message: e.to_string() }
+            }
+        };
+        record.plan[index].status = status;
+        record.updated_at = service.now();
+        service.store.save_event(&record.id, &record.to_bytes()).await?;
+    }
+    let refused = record.plan.iter().find_map(|p| match &p.status {
+        PartStatus::Suspense { code, .. } => Some(code.clone()),
+        _ => None,
+    });
+    match refused {
+        Some(code) => park(service, record, &format!("lms_{code}")).await,
+        None => finish(service, record, EventState::Posted).await,
+    }
+}
