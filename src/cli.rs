@@ -1,4 +1,6 @@
-//! The command line: `mkopo` (= `mkopo serve`), `mkopo sandbox-lms --port N`, `mkopo check-config`.
+//! The command line: `mkopo` (= `mkopo serve`), the standalone sandboxes, `mkopo check-config`, and
+//! the operators' money commands (`mkopo suspense list|retry <id>`, `mkopo recon`), which call the
+//! gateway's admin API so they work whatever store backs it.
 
 use std::net::TcpListener;
 
@@ -29,8 +31,44 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
     },
+    /// Run only the sandbox wallet (generic contract), delivering callbacks to `--callback-url`.
+    SandboxWallet {
+        #[arg(long, default_value_t = 8091)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, default_value = "http://127.0.0.1:8080/v1/callbacks/sandbox")]
+        callback_url: String,
+    },
     /// Load and validate the settings, print a summary without secrets, and exit.
     CheckConfig,
+    /// Money that could not be posted: list it, or re-drive one item (via the admin API).
+    Suspense {
+        #[command(subcommand)]
+        action: SuspenseAction,
+        #[command(flatten)]
+        admin: AdminTarget,
+    },
+    /// Payouts whose outcome is unknown past the poll limit, and blocked rollbacks.
+    Recon {
+        #[command(flatten)]
+        admin: AdminTarget,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuspenseAction {
+    List,
+    Retry { id: String },
+}
+
+/// Where the admin API is; defaults come from the settings (this machine's gateway, `admin.token`).
+#[derive(Debug, clap::Args)]
+pub struct AdminTarget {
+    #[arg(long)]
+    url: Option<String>,
+    #[arg(long, env = "MKOPO_ADMIN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -39,11 +77,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::SandboxLms { port, host } => sandbox(settings, &host, port).await,
+        Command::SandboxWallet { port, host, callback_url } => {
+            sandbox_wallet(settings, &host, port, callback_url).await
+        }
         Command::CheckConfig => {
             println!("{}", summary(&settings));
             Ok(())
         }
+        Command::Suspense { action: SuspenseAction::List, admin } => {
+            admin_call(&settings, &admin, "GET", "/admin/suspense").await
+        }
+        Command::Suspense { action: SuspenseAction::Retry { id }, admin } => {
+            admin_call(&settings, &admin, "POST", &format!("/admin/suspense/{id}/retry")).await
+        }
+        Command::Recon { admin } => admin_call(&settings, &admin, "GET", "/admin/reconciliation").await,
     }
+}
+
+/// Calls the admin API and prints its JSON answer; a non-2xx answer is an error exit.
+async fn admin_call(settings: &Settings, target: &AdminTarget, method: &str, path: &str) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    let host = match settings.server.host.as_str() {
+        "0.0.0.0" | "::" => "127.0.0.1",
+        other => other,
+    };
+    let base = target.url.clone().unwrap_or_else(|| format!("http://{host}:{}", settings.server.port));
+    let token = target.token.clone().unwrap_or_else(|| settings.admin.token.expose_secret().to_owned());
+    let client = reqwest::Client::new();
+    let request = match method {
+        "POST" => client.post(format!("{base}{path}")),
+        _ => client.get(format!("{base}{path}")),
+    };
+    let response =
+        request.bearer_auth(token).send().await.with_context(|| format!("cannot reach the admin API at {base}"))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+    println!("{}", serde_json::to_string_pretty(&body)?);
+    anyhow::ensure!(status.is_success(), "the admin API answered {status}");
+    Ok(())
+}
+
+async fn sandbox_wallet(settings: Settings, host: &str, port: u16, callback_url: String) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        settings.environment != config::Environment::Production,
+        "the sandbox wallet cannot run in production"
+    );
+    let wallet = crate::sandbox::wallet::SandboxWallet::new(&settings.sandbox.wallet, callback_url)
+        .map_err(|e| anyhow::anyhow!("sandbox wallet settings: {e}"))?;
+    let listener = TcpListener::bind((host, port)).with_context(|| format!("cannot listen on {host}:{port}"))?;
+    let addr = listener.local_addr()?;
+    println!("sandbox wallet listening on http://{addr}");
+    HttpServer::new(move || App::new().service(crate::sandbox::wallet::scope("", wallet.clone())))
+        .listen(listener)?
+        .run()
+        .await
+        .context("the sandbox wallet stopped with an error")
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
