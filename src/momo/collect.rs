@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{Direction, Money, OutboundRequest, Outcome};
 use super::reference::{Reference, ReferenceKind};
 use super::service::MoneyService;
+use super::store::{load_json, put_json};
 use super::wallet::{StatusAnswer, SubmitResult};
 use super::worker::Deferred;
 use crate::domain::Msisdn;
@@ -48,15 +49,12 @@ fn doc_key(reference: &Reference) -> String {
 }
 
 pub async fn load(service: &MoneyService, reference: &Reference) -> Result<Option<(u64, Collection)>, StoreError> {
-    let Some(doc) = service.store.load_doc(&doc_key(reference)).await? else { return Ok(None) };
-    let c = serde_json::from_slice(&doc.body)
-        .map_err(|e| StoreError::Unavailable(format!("corrupt collection {reference}: {e}")))?;
-    Ok(Some((doc.version, c)))
+    load_json(service.store.as_ref(), &doc_key(reference)).await
 }
 
 async fn save(service: &MoneyService, version: u64, c: &mut Collection) -> Result<bool, StoreError> {
     c.updated_at = service.now();
-    service.store.put_doc(&doc_key(&c.reference), version, &serde_json::to_vec(c).expect("collection serialises")).await
+    put_json(service.store.as_ref(), &doc_key(&c.reference), version, c).await
 }
 
 /// Stores a collection for `loan_external_id` and schedules its submission after `delay` — the USSD

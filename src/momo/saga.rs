@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{Direction, Money, OutboundRequest, Outcome};
 use super::reference::{Reference, ReferenceKind};
 use super::service::MoneyService;
-use super::store::OpsList;
+use super::store::{load_json, put_json, OpsList};
 use super::wallet::{StatusAnswer, SubmitResult};
 use super::worker::Deferred;
 use crate::domain::Msisdn;
@@ -74,10 +74,7 @@ fn doc_key(reference: &Reference) -> String {
 
 /// Reads a saga's current state.
 pub async fn load(service: &MoneyService, reference: &Reference) -> Result<Option<(u64, Disbursement)>, StoreError> {
-    let Some(doc) = service.store.load_doc(&doc_key(reference)).await? else { return Ok(None) };
-    let saga = serde_json::from_slice(&doc.body)
-        .map_err(|e| StoreError::Unavailable(format!("corrupt saga {reference}: {e}")))?;
-    Ok(Some((doc.version, saga)))
+    load_json(service.store.as_ref(), &doc_key(reference)).await
 }
 
 /// Starts a disbursement: the reference is minted and the saga persisted before anything external
@@ -126,7 +123,7 @@ pub async fn create(
         payout_submitted_at: None,
     };
     service.store.index_add(OPEN, reference.as_str()).await?;
-    if !service.store.put_doc(&doc_key(&reference), 0, &serde_json::to_vec(&saga).expect("saga serialises")).await? {
+    if !put_json(service.store.as_ref(), &doc_key(&reference), 0, &saga).await? {
         return Err(StoreError::Unavailable(format!("reference {reference} already in use; the counter was lowered")));
     }
     // A timer too, so a crash before the background task runs still gets the saga going.
@@ -138,10 +135,7 @@ pub async fn create(
 /// Writes `saga` if nobody changed it since `version`.
 async fn save(service: &MoneyService, version: u64, saga: &mut Disbursement) -> Result<bool, StoreError> {
     saga.updated_at = service.now();
-    let written = service
-        .store
-        .put_doc(&doc_key(&saga.reference), version, &serde_json::to_vec(saga).expect("saga serialises"))
-        .await?;
+    let written = put_json(service.store.as_ref(), &doc_key(&saga.reference), version, saga).await?;
     if written && saga.phase.is_terminal() {
         service.store.index_remove(OPEN, saga.reference.as_str()).await?;
         service.store.cancel(&saga_timer(&saga.reference)).await?;

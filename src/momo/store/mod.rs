@@ -112,3 +112,26 @@ pub trait MoneyStore: Send + Sync {
 }
 
 pub type SharedMoneyStore = std::sync::Arc<dyn MoneyStore>;
+
+/// Reads a JSON document and its version; an unreadable body is reported as a store fault.
+pub async fn load_json<T: serde::de::DeserializeOwned>(
+    store: &dyn MoneyStore,
+    key: &str,
+) -> Result<Option<(u64, T)>, StoreError> {
+    let Some(doc) = store.load_doc(key).await? else { return Ok(None) };
+    let value = serde_json::from_slice(&doc.body)
+        .map_err(|e| StoreError::Unavailable(format!("corrupt document {key}: {e}")))?;
+    Ok(Some((doc.version, value)))
+}
+
+/// Compare-and-set of a JSON document (see [`MoneyStore::put_doc`]).
+pub async fn put_json<T: serde::Serialize>(
+    store: &dyn MoneyStore,
+    key: &str,
+    expected: u64,
+    value: &T,
+) -> Result<bool, StoreError> {
+    let body = serde_json::to_vec(value)
+        .map_err(|e| StoreError::Unavailable(format!("unserialisable document {key}: {e}")))?;
+    store.put_doc(key, expected, &body).await
+}
