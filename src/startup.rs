@@ -19,11 +19,12 @@ use tokio::task::JoinHandle;
 use crate::config::{LmsMode, Settings};
 use crate::domain::clock::Clock;
 use crate::lms::{LmsClient, LmsClientConfig};
+use crate::momo::daraja::callbacks::{CallbackRules, IpAllowList};
 use crate::momo::generic::GenericWalletClient;
 use crate::momo::service::MoneyService;
 use crate::momo::store::{MemoryMoneyStore, RedisMoneyStore, SharedMoneyStore};
 use crate::momo::{saga, timers, worker};
-use crate::routes::{self, admin::Admin, callbacks::CallbackWallet, callbacks::Callbacks};
+use crate::routes::{self, admin::Admin, callbacks::CallbackWallet, callbacks::Callbacks, daraja::DarajaCallbacks};
 use crate::sandbox::lms::SandboxLms;
 use crate::sandbox::wallet::SandboxWallet;
 use crate::store::{self, SharedStore};
@@ -83,6 +84,16 @@ impl Application {
         };
         let callbacks = Arc::new(Callbacks { wallets: callback_wallets(&settings)?, money: money.clone() });
         let admin = Arc::new(Admin { token: settings.admin.token.clone(), money: money.clone() });
+        let daraja = match &settings.wallets.daraja {
+            Some(d) => Some(Arc::new(DarajaCallbacks {
+                path_token: d.path_token.clone(),
+                allowed: IpAllowList::parse(&d.allowed_ips)
+                    .map_err(|e| anyhow::anyhow!("wallets.daraja.allowed_ips: {e}"))?,
+                rules: CallbackRules::from_settings(d).map_err(|e| anyhow::anyhow!("wallets.daraja: {e}"))?,
+                money: money.clone(),
+            })),
+            None => None,
+        };
 
         let state = web::Data::new(AppState { store, lms: lms.clone() });
         let sandbox = sandbox_lms.clone();
@@ -90,12 +101,16 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let callbacks = callbacks.clone();
             let admin = admin.clone();
+            let daraja = daraja.clone();
             let mut app = App::new()
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .configure(routes::health::configure)
                 .configure(move |cfg| routes::callbacks::configure(cfg, callbacks))
                 .configure(move |cfg| routes::admin::configure(cfg, admin));
+            if let Some(daraja) = daraja {
+                app = app.configure(move |cfg| routes::daraja::configure(cfg, daraja));
+            }
             if let Some(lms) = &sandbox {
                 app = app.service(crate::sandbox::lms::scope("/sandbox/lms", lms.clone()));
             }

@@ -13,12 +13,25 @@ const LOCAL: &str = include_str!("../../config/local.toml");
 const PRODUCTION: &str = include_str!("../../config/production.toml");
 
 /// Keys whose values are secrets: in production they may only come from the environment.
-pub(super) const SECRET_KEYS: &[&str] = &["lms.partner_password", "admin.token"];
+pub(super) const SECRET_KEYS: &[&str] = &[
+    "lms.partner_password",
+    "admin.token",
+    "wallets.daraja.consumer_key",
+    "wallets.daraja.consumer_secret",
+    "wallets.daraja.security_credential",
+    "wallets.daraja.stk_passkey",
+    "wallets.daraja.path_token",
+];
 /// Secret fields of every `[wallets.generic.<name>]` table.
 const WALLET_SECRET_FIELDS: &[&str] = &["api_key", "webhook_secrets"];
 
 /// Keys that an environment variable may give as a comma-separated list.
-const LIST_KEYS: &[&str] = &["lms.product_ids", "money.payout_poll_schedule", "sandbox.wallet.delivery_retry_delays"];
+const LIST_KEYS: &[&str] = &[
+    "lms.product_ids",
+    "money.payout_poll_schedule",
+    "sandbox.wallet.delivery_retry_delays",
+    "wallets.daraja.allowed_ips",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

@@ -53,6 +53,9 @@ pub struct WalletsSettings {
     /// Wallets speaking mkopo's generic contract, by name; callbacks arrive at `/v1/callbacks/{name}`.
     #[serde(default)]
     pub generic: std::collections::BTreeMap<String, GenericWalletSettings>,
+    /// Safaricom M-Pesa Daraja; its callbacks arrive at `/v1/callbacks/daraja/{path_token}/...`.
+    #[serde(default)]
+    pub daraja: Option<crate::momo::daraja::DarajaSettings>,
 }
 
 impl WalletsSettings {

@@ -59,6 +59,18 @@ pub fn validate(s: &Settings) -> Vec<String> {
         }
     }
 
+    if let Some(daraja) = &s.wallets.daraja {
+        for problem in daraja.validate() {
+            need(false, format!("wallets.{problem}"));
+        }
+        if s.environment == Environment::Production {
+            need(
+                daraja.base_url != crate::momo::daraja::settings::SANDBOX_BASE_URL,
+                "wallets.daraja.base_url is Safaricom's sandbox, refused in production".into(),
+            );
+        }
+    }
+
     if s.environment == Environment::Production {
         need(
             lms.mode != LmsMode::Sandbox,

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod callbacks;
+pub mod daraja;
 pub mod health;
 
 use actix_web::HttpResponse;

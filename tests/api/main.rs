@@ -3,6 +3,7 @@
 
 mod binary;
 mod config;
+mod daraja;
 mod health;
 mod helpers;
 mod lms_client;

@@ -1,0 +1,227 @@
+//! Safaricom Daraja callbacks under `/v1/callbacks/daraja/{path_token}/...` (spec mobile-money §4.2).
+//! Daraja does not sign callbacks: the secret path token (compared in constant time; a mismatch is a
+//! 404) and the source-IP allow list (403) are the only proof of origin. Money-bearing callbacks are
+//! stored by the same inbox script as every wallet before Daraja's exact acknowledgement is sent.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::momo::daraja::callbacks::{
+    self as cb, classify_bill_ref, parse_b2c_result, parse_c2b_confirmation, parse_queue_timeout, parse_status_result,
+    parse_stk_callback, path_token_matches, validate_c2b, BillRef, CallbackRules, CorrelationKey, IpAllowList,
+    PayoutResult,
+};
+use crate::momo::records::EventRecord;
+use crate::momo::service::MoneyService;
+use crate::momo::{saga, EventKind, InboundEvent, Outcome, Provider, RawCallback, Reference};
+
+pub struct DarajaCallbacks {
+    pub path_token: SecretString,
+    pub allowed: IpAllowList,
+    pub rules: CallbackRules,
+    pub money: MoneyService,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, daraja: Arc<DarajaCallbacks>) {
+    cfg.service(
+        web::resource("/v1/callbacks/daraja/{token}/{kind}/{step}")
+            .app_data(web::Data::from(daraja.clone()))
+            .app_data(web::PayloadConfig::new(64 * 1024))
+            .route(web::post().to(two_part)),
+    )
+    .service(
+        web::resource("/v1/callbacks/daraja/{token}/stk")
+            .app_data(web::Data::from(daraja))
+            .app_data(web::PayloadConfig::new(64 * 1024))
+            .route(web::post().to(stk)),
+    );
+}
+
+fn ack(body: &'static [u8]) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(body)
+}
+
+/// The origin checks, in the spec's order: the token (404), then the source address (403).
+fn refusal(request: &HttpRequest, token: &str, daraja: &DarajaCallbacks) -> Option<HttpResponse> {
+    if !path_token_matches(daraja.path_token.expose_secret(), token) {
+        return Some(HttpResponse::NotFound().finish());
+    }
+    let ip: Option<IpAddr> = request.peer_addr().map(|a| a.ip());
+    if !daraja.allowed.is_empty() && !ip.is_some_and(|ip| daraja.allowed.allows(ip)) {
+        tracing::warn!(ip = ?ip, "Daraja callback from an address outside daraja.allowed_ips");
+        return Some(HttpResponse::Forbidden().finish());
+    }
+    None
+}
+
+fn raw(request: &HttpRequest, body: &web::Bytes, money: &MoneyService) -> RawCallback {
+    RawCallback {
+        body: body.to_vec(),
+        headers: Default::default(),
+        received_at: money.now(),
+        source_ip: request.peer_addr().map(|a| a.ip().to_string()),
+    }
+}
+
+/// Runs the inbox script; `Err` means nothing was stored and Daraja must be told to retry.
+async fn store(money: &MoneyService, event: InboundEvent, raw: RawCallback) -> Result<(), ()> {
+    let record = EventRecord::new(event, raw);
+    money.store.ingest(&record.dedupe_key(), &record.id, &record.to_bytes()).await.map(drop).map_err(|error| {
+        tracing::error!(%error, event = record.id, "Daraja callback not stored");
+    })
+}
+
+async fn two_part(
+    request: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    body: web::Bytes,
+    daraja: web::Data<DarajaCallbacks>,
+) -> HttpResponse {
+    let (token, kind, step) = path.into_inner();
+    if let Some(refused) = refusal(&request, &token, &daraja) {
+        return refused;
+    }
+    let money = &daraja.money;
+    match (kind.as_str(), step.as_str()) {
+        ("c2b", "validation") => {
+            // Gateway-local data only, no LMS call; a store failure accepts (validation moves no money).
+            let known = match bill_reference(&body, &daraja.rules) {
+                Some(reference) => {
+                    saga::load(money, &reference).await.map(|s| s.is_some()).unwrap_or(true)
+                        || crate::momo::collect::load(money, &reference).await.map(|c| c.is_some()).unwrap_or(true)
+                }
+                None => false,
+            };
+            ack(validate_c2b(&body, &daraja.rules, |_| known).ack())
+        }
+        ("c2b", "confirmation") => match parse_c2b_confirmation(&body, &daraja.rules) {
+            Ok(event) => match store(money, event, raw(&request, &body, money)).await {
+                Ok(()) => ack(cb::ACK_CONFIRMATION),
+                Err(()) => HttpResponse::InternalServerError().finish(),
+            },
+            Err(error) => {
+                tracing::error!(%error, "unreadable C2B confirmation; Pull Transactions must recover it");
+                HttpResponse::BadRequest().finish()
+            }
+        },
+        ("b2c", "result") => {
+            payout_result(money, parse_b2c_result(&body, &daraja.rules.currency), &request, &body).await
+        }
+        ("status", "result") => {
+            payout_result(money, parse_status_result(&body, &daraja.rules.currency), &request, &body).await
+        }
+        ("b2c" | "status", "timeout") => {
+            if let Ok(result) = parse_queue_timeout(&body) {
+                tracing::warn!(reference = ?result.originator_conversation_id, "Daraja queue timeout: the payout stays unknown and is polled");
+            }
+            ack(cb::ACK_ACCEPTED)
+        }
+        _ => HttpResponse::NotFound().finish(),
+    }
+}
+
+fn bill_reference(body: &[u8], rules: &CallbackRules) -> Option<Reference> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    match classify_bill_ref(value.get("BillRefNumber")?.as_str()?, &rules.usable) {
+        BillRef::Reference(reference) => Some(reference),
+        _ => None,
+    }
+}
+
+/// A B2C or status result: correlated to our reference, checked against the amount we asked for,
+/// then stored as a payout-result event the worker applies to the saga.
+async fn payout_result(
+    money: &MoneyService,
+    parsed: Result<PayoutResult, cb::CallbackError>,
+    request: &HttpRequest,
+    body: &web::Bytes,
+) -> HttpResponse {
+    let result = match parsed {
+        Ok(result) => result,
+        Err(error) => {
+            tracing::error!(%error, "unreadable Daraja payout result; polling will settle the payout");
+            return ack(cb::ACK_ACCEPTED);
+        }
+    };
+    let Some(reference) = result.correlate(|key| match key {
+        CorrelationKey::Reference(r) => Some(r.clone()),
+        CorrelationKey::ConversationId(_) => None,
+    }) else {
+        tracing::error!("Daraja payout result matches no payout of ours");
+        return ack(cb::ACK_ACCEPTED);
+    };
+    let outcome = match saga::load(money, &reference).await {
+        Ok(Some((_, s))) => result.against(&s.principal),
+        Ok(None) => {
+            tracing::error!(%reference, "Daraja payout result for a reference we never minted");
+            return ack(cb::ACK_ACCEPTED);
+        }
+        Err(_) => return HttpResponse::InternalServerError().finish(),
+    };
+    let key = match &outcome {
+        Outcome::Succeeded { receipt: Some(receipt), .. } => receipt.clone(),
+        Outcome::Failed { .. } => format!("failed:{reference}"),
+        other => {
+            tracing::warn!(%reference, outcome = ?other, "Daraja payout result is not final; polling continues");
+            return ack(cb::ACK_ACCEPTED);
+        }
+    };
+    let event = InboundEvent {
+        provider: Provider::Daraja,
+        key,
+        kind: EventKind::PayoutResult,
+        reference: Some(reference),
+        receipt: match &outcome {
+            Outcome::Succeeded { receipt, .. } => receipt.clone(),
+            _ => None,
+        },
+        account: None,
+        msisdn: None,
+        amount: None,
+        occurred_at: match &outcome {
+            Outcome::Succeeded { occurred_at, .. } => *occurred_at,
+            _ => None,
+        },
+        outcome,
+    };
+    match store(money, event, raw(request, body, money)).await {
+        Ok(()) => ack(cb::ACK_ACCEPTED),
+        Err(()) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+/// An STK result. A paid prompt becomes a payment allocated by the payer's number (collections are
+/// not yet submitted through Daraja, so none is matched); a failed one only needs logging.
+async fn stk(
+    request: HttpRequest,
+    token: web::Path<String>,
+    body: web::Bytes,
+    daraja: web::Data<DarajaCallbacks>,
+) -> HttpResponse {
+    if let Some(refused) = refusal(&request, &token, &daraja) {
+        return refused;
+    }
+    let money = &daraja.money;
+    match parse_stk_callback(&body, &daraja.rules) {
+        Ok(callback) => match callback.event(None, None) {
+            Some(event) => {
+                tracing::warn!("STK payment matched no collection; allocating it by phone number");
+                match store(money, event, raw(&request, &body, money)).await {
+                    Ok(()) => ack(cb::ACK_ACCEPTED),
+                    Err(()) => HttpResponse::InternalServerError().finish(),
+                }
+            }
+            None => {
+                tracing::info!(code = callback.result_code, "STK prompt not paid");
+                ack(cb::ACK_ACCEPTED)
+            }
+        },
+        Err(error) => {
+            tracing::error!(%error, "unreadable STK callback");
+            ack(cb::ACK_ACCEPTED)
+        }
+    }
+}
