@@ -9,6 +9,7 @@ pub mod model;
 pub mod records;
 pub mod reference;
 pub mod saga;
+pub mod saga_table;
 pub mod service;
 pub mod signature;
 pub mod store;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Direction, Money, OutboundRequest, Outcome};
 use super::reference::{Reference, ReferenceKind};
+use super::saga_table::{payout_transition, Next, PayoutSignal};
 use super::service::MoneyService;
 use super::store::{load_json, put_json, OpsList};
 use super::wallet::{StatusAnswer, SubmitResult};
@@ -235,65 +236,27 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
             }
         }
         Phase::LoanActive => {
-            let request = payout_request(saga);
             saga.payout_submitted_at.get_or_insert(service.now());
-            match service.wallet.submit(&request).await {
-                SubmitResult::Accepted(outcome) => apply_outcome(service, saga, outcome),
-                SubmitResult::Rejected { code, message } => {
-                    saga.reason = Some(format!("payout rejected: {code}: {message}"));
-                    saga.phase = Phase::RollingBack;
-                    None
-                }
-                SubmitResult::RetryLater { why } => {
-                    saga.attempts += 1;
-                    tracing::warn!(reference = %saga.reference, why, "payout not accepted yet; retrying the same reference");
-                    Some(service.after(settings.backoff(saga.attempts)))
-                }
-                SubmitResult::Unknown { why } => {
-                    saga.reason = Some(format!("payout outcome unknown: {why}"));
-                    saga.phase = Phase::PayoutUnknown;
-                    Some(next_poll(service, saga))
-                }
-            }
+            let answer = service.wallet.submit(&payout_request(saga)).await;
+            follow(service, saga, PayoutSignal::Submit(&answer)).await
         }
         Phase::PayoutPending | Phase::PayoutUnknown => {
             if poll_limit_reached(service, saga) {
-                saga.reason = Some("payout outcome still unknown at the poll limit".into());
-                if let Err(error) =
-                    service.store.list_add(OpsList::Reconciliation, saga.reference.as_str(), service.now()).await
-                {
-                    tracing::warn!(%error, "could not add a payout to the reconciliation list");
-                }
-                tracing::error!(reference = %saga.reference, "payout unresolved at the poll limit: reconcile from the wallet statement");
-                // Stays unknown; only an operator decision moves it now.
-                return Some(service.after(settings.payout_poll_limit));
+                return follow(service, saga, PayoutSignal::PollLimit).await;
             }
             saga.polls += 1;
-            match service.wallet.status(&payout_request(saga)).await {
-                StatusAnswer::Found(outcome) => {
-                    let pending_too_long = matches!(outcome, Outcome::Pending)
-                        && saga.payout_submitted_at.is_some_and(|at| {
-                            service.now() - at
-                                > chrono::TimeDelta::from_std(settings.payout_pending_timeout).unwrap_or_default()
-                        });
-                    if pending_too_long {
-                        saga.phase = Phase::PayoutUnknown;
-                    }
-                    apply_outcome(service, saga, outcome).or_else(|| {
-                        (!saga.phase.is_terminal() && saga.phase != Phase::RollingBack)
-                            .then(|| next_poll(service, saga))
-                    })
-                }
-                StatusAnswer::NotFound => {
-                    // Never recorded: submit the same reference again (wallet guarantee 1).
-                    saga.phase = Phase::LoanActive;
-                    None
-                }
-                StatusAnswer::Unclear(why) => {
-                    tracing::info!(reference = %saga.reference, why, "payout status unclear; polling again later");
-                    Some(next_poll(service, saga))
-                }
+            let mut answer = service.wallet.status(&payout_request(saga)).await;
+            let pending_too_long = matches!(answer, StatusAnswer::Found(Outcome::Pending))
+                && saga.payout_submitted_at.is_some_and(|at| {
+                    service.now() - at
+                        > chrono::TimeDelta::from_std(settings.payout_pending_timeout).unwrap_or_default()
+                });
+            if pending_too_long {
+                answer = StatusAnswer::Found(Outcome::Unknown {
+                    why: "still pending past money.payout_pending_timeout".into(),
+                });
             }
+            follow(service, saga, PayoutSignal::Status(&answer)).await
         }
         Phase::RollingBack => {
             let note = format!("payout failed: {}", saga.reason.as_deref().unwrap_or("unknown"));
@@ -323,31 +286,70 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
     }
 }
 
-/// Applies a wallet outcome to a saga that has submitted its payout; returns when to look again.
-fn apply_outcome(service: &MoneyService, saga: &mut Disbursement, outcome: Outcome) -> Option<DateTime<Utc>> {
-    match outcome {
-        Outcome::Succeeded { receipt, .. } => {
-            saga.receipt = receipt;
-            saga.phase = Phase::Done;
-            None
+/// Moves the saga by the §6.1 table and carries out what the table says; returns when to look again
+/// (`None`: go on now, or the saga waits on nothing).
+async fn follow(service: &MoneyService, saga: &mut Disbursement, signal: PayoutSignal<'_>) -> Option<DateTime<Utc>> {
+    let (phase, next) = payout_transition(saga.phase, signal);
+    let outcome = match signal {
+        PayoutSignal::Submit(SubmitResult::Accepted(o))
+        | PayoutSignal::Status(StatusAnswer::Found(o))
+        | PayoutSignal::Report(o) => Some(o),
+        _ => None,
+    };
+    match (signal, outcome) {
+        (PayoutSignal::Submit(SubmitResult::Rejected { code, message }), _) => {
+            saga.reason = Some(format!("payout rejected: {code}: {message}"));
         }
-        Outcome::Failed { code, message } => {
-            saga.reason =
-                Some(format!("payout failed: {code}{}", message.map(|m| format!(": {m}")).unwrap_or_default()));
-            saga.phase = Phase::RollingBack;
-            None
-        }
-        Outcome::Pending => {
-            if saga.phase == Phase::LoanActive {
-                saga.phase = Phase::PayoutPending;
-            }
-            Some(next_poll(service, saga))
-        }
-        Outcome::Unknown { why } => {
+        (PayoutSignal::Submit(SubmitResult::Unknown { why }), _) | (_, Some(Outcome::Unknown { why })) => {
             saga.reason = Some(format!("payout outcome unknown: {why}"));
-            saga.phase = Phase::PayoutUnknown;
-            Some(next_poll(service, saga))
         }
+        (PayoutSignal::Submit(SubmitResult::RetryLater { why }), _) => {
+            tracing::warn!(reference = %saga.reference, why, "payout not accepted yet; retrying the same reference");
+        }
+        (PayoutSignal::Status(StatusAnswer::Unclear(why)), _) => {
+            tracing::info!(reference = %saga.reference, why, "payout status unclear; polling again later");
+        }
+        (_, Some(Outcome::Succeeded { receipt, .. })) if next == Next::Finish => saga.receipt = receipt.clone(),
+        (_, Some(Outcome::Failed { code, message })) if next == Next::RollBack => {
+            saga.reason = Some(format!(
+                "payout failed: {code}{}",
+                message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+            ));
+        }
+        _ => {}
+    }
+    saga.phase = phase;
+    let settings = &service.settings;
+    match next {
+        Next::Poll => Some(next_poll(service, saga)),
+        Next::RetrySubmit => {
+            saga.attempts += 1;
+            Some(service.after(settings.backoff(saga.attempts)))
+        }
+        Next::Reconcile => {
+            saga.reason = Some("payout outcome still unknown at the poll limit".into());
+            tracing::error!(reference = %saga.reference, "payout unresolved at the poll limit: reconcile from the wallet statement");
+            if let Err(error) =
+                service.store.list_add(OpsList::Reconciliation, saga.reference.as_str(), service.now()).await
+            {
+                tracing::warn!(%error, "could not add a payout to the reconciliation list");
+            }
+            Some(service.after(settings.payout_poll_limit))
+        }
+        Next::Contradiction => {
+            tracing::error!(reference = %saga.reference, "wallet reported a failure for a payout it completed; no rollback");
+            None
+        }
+        Next::Critical => {
+            tracing::error!(reference = %saga.reference, "CRITICAL: money went out for a loan that was rolled back; re-create the loan");
+            if let Err(error) =
+                service.store.list_add(OpsList::Reconciliation, saga.reference.as_str(), service.now()).await
+            {
+                tracing::warn!(%error, "could not add a critical payout to the reconciliation list");
+            }
+            None
+        }
+        Next::Stay | Next::Resubmit | Next::Finish | Next::RollBack => None,
     }
 }
 
@@ -385,26 +387,13 @@ pub async fn on_payout_outcome(
             tracing::warn!(%reference, "payout result for a reference we never minted");
             return Ok(());
         };
-        match (saga.phase, &outcome) {
-            (
-                Phase::LoanActive | Phase::PayoutPending | Phase::PayoutUnknown,
-                Outcome::Succeeded { .. } | Outcome::Failed { .. },
-            ) => {
-                apply_outcome(service, &mut saga, outcome.clone());
-                if save(service, version, &mut saga).await? {
-                    return advance(service, reference).await;
-                }
-            }
-            (Phase::Done, Outcome::Failed { .. }) => {
-                tracing::error!(%reference, "wallet reported a failure for a payout it completed; no rollback");
-                return Ok(());
-            }
-            (Phase::RollingBack | Phase::RolledBack | Phase::RollbackBlocked, Outcome::Succeeded { .. }) => {
-                tracing::error!(%reference, "CRITICAL: money went out for a loan that was rolled back; re-create the loan");
-                service.store.list_add(OpsList::Reconciliation, reference.as_str(), service.now()).await?;
-                return Ok(());
-            }
-            _ => return Ok(()),
+        let before = saga.phase;
+        follow(service, &mut saga, PayoutSignal::Report(&outcome)).await;
+        if saga.phase == before {
+            return Ok(()); // ignored, or an alert that changes nothing
+        }
+        if save(service, version, &mut saga).await? {
+            return advance(service, reference).await;
         }
     }
     Ok(())
