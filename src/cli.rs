@@ -65,9 +65,9 @@ pub enum SuspenseAction {
 /// Where the admin API is; defaults come from the settings (this machine's gateway, `admin.token`).
 #[derive(Debug, clap::Args)]
 pub struct AdminTarget {
-    #[arg(long)]
+    #[arg(long, global = true)]
     url: Option<String>,
-    #[arg(long, env = "MKOPO_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "MKOPO_ADMIN_TOKEN", hide_env_values = true)]
     token: Option<String>,
 }
 

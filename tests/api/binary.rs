@@ -104,3 +104,42 @@ fn check_config_refuses_production_without_its_settings() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("redis.url is required in production"), "{stderr}");
 }
+
+#[tokio::test]
+async fn operators_list_suspense_from_the_shell() {
+    let gateway = start(&["serve"], &[("MKOPO_SERVER__PORT", "0")]);
+    let base = base_of(&gateway.first_line);
+    wait_ready(&format!("{base}/readyz")).await;
+    let paid = reqwest::Client::new()
+        .post(format!("{base}/sandbox/wallet/payments"))
+        .json(&serde_json::json!({ "msisdn": "255714000001", "amount": "1000.00", "currency": "TZS", "account": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 202);
+    let list = || {
+        Command::new(env!("CARGO_BIN_EXE_mkopo"))
+            .args(["suspense", "list", "--url", &base])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    let mut listed = String::new();
+    for _ in 0..100 {
+        let output = list();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        listed = String::from_utf8_lossy(&output.stdout).into_owned();
+        if listed.contains("unknown_customer") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(listed.contains("unknown_customer") && listed.contains("1000.00"), "{listed}");
+    assert!(!listed.contains("255714000001"), "the number is masked: {listed}");
+    let refused = Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .args(["recon", "--url", &base, "--token", "wrong"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "a wrong token is an error exit");
+}
