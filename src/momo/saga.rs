@@ -63,6 +63,10 @@ pub struct Disbursement {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub payout_submitted_at: Option<DateTime<Utc>>,
+    /// Set when the LMS already held a different loan under this reference: the disbursement carries
+    /// on under the newer reference (follow it there). No money moved under this one.
+    #[serde(default)]
+    pub superseded_by: Option<Reference>,
 }
 
 pub fn saga_timer(reference: &Reference) -> String {
@@ -76,6 +80,21 @@ fn doc_key(reference: &Reference) -> String {
 /// Reads a saga's current state.
 pub async fn load(service: &MoneyService, reference: &Reference) -> Result<Option<(u64, Disbursement)>, StoreError> {
     load_json(service.store.as_ref(), &doc_key(reference)).await
+}
+
+/// The disbursement a reference leads to, following restarts under a new reference (at most a few).
+pub async fn current(service: &MoneyService, reference: &Reference) -> Result<Option<Disbursement>, StoreError> {
+    let mut next = reference.clone();
+    for _ in 0..8 {
+        match load(service, &next).await? {
+            Some((_, saga)) => match &saga.superseded_by {
+                Some(newer) => next = newer.clone(),
+                None => return Ok(Some(saga)),
+            },
+            None => return Ok(None),
+        }
+    }
+    Ok(None)
 }
 
 /// Starts a disbursement: the reference is minted and the saga persisted before anything external
@@ -122,6 +141,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
         payout_submitted_at: None,
+        superseded_by: None,
     };
     service.store.index_add(OPEN, reference.as_str()).await?;
     if !put_json(service.store.as_ref(), &doc_key(&reference), 0, &saga).await? {
@@ -226,6 +246,23 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
                             None
                         }
                         Err(_) => Some(service.after(settings.backoff(saga.attempts))),
+                    }
+                }
+                Err(LmsError::Conflict { detail, .. }) => {
+                    // Another loan already owns this reference (a lowered counter, a shared LMS):
+                    // nothing moved yet, so the disbursement restarts under a fresh reference.
+                    tracing::error!(reference = %saga.reference, detail, "reference collision on loan create; minting a new reference");
+                    match create(service, &saga.msisdn, &saga.product_id, saga.principal.clone()).await {
+                        Ok(next) => {
+                            saga.reason = Some(format!("reference collision ({detail}); continued as {next}"));
+                            saga.superseded_by = Some(next);
+                            saga.phase = Phase::Rejected;
+                            None
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "could not mint a replacement reference; retrying");
+                            Some(service.after(settings.backoff(saga.attempts + 1)))
+                        }
                     }
                 }
                 Err(e) => {

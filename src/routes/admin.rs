@@ -205,7 +205,7 @@ async fn disbursement(request: HttpRequest, reference: web::Path<String>, admin:
         Ok(Some((_, saga))) => HttpResponse::Ok().json(json!({
             "reference": saga.reference, "phase": saga.phase, "amount": saga.principal.amount.to_string(),
             "currency": saga.principal.currency, "msisdn": saga.msisdn.masked(), "loan_id": saga.loan_id,
-            "receipt": saga.receipt, "reason": saga.reason, "polls": saga.polls,
+            "receipt": saga.receipt, "reason": saga.reason, "polls": saga.polls, "superseded_by": saga.superseded_by,
             "created_at": saga.created_at, "updated_at": saga.updated_at,
         })),
         Ok(None) => json_error(StatusCode::NOT_FOUND, "not_found", "no such disbursement"),

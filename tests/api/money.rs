@@ -550,3 +550,26 @@ async fn a_collection_prompts_the_wallet_and_its_payment_is_posted_to_the_loan()
     assert_eq!(repayments(&lms, "L0000000083").await, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_reference_already_taken_by_another_loan_restarts_the_disbursement_under_a_new_one() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    let lms = app.sandbox_client();
+    // The first reference this fresh counter mints is L0000000018; another loan already owns it.
+    subscriber_with_loan(&lms, "255713000030", "L0000000018").await;
+    lms.ensure_customer("255713000031").await.unwrap();
+    let msisdn = Msisdn::parse("255713000031", "255").unwrap();
+    let first = saga::disburse(&app.money, &msisdn, "1", tzs("5000")).await.unwrap();
+    assert_eq!(first.as_str(), "L0000000018");
+    let done = eventually(15, "the restarted disbursement to finish", || async {
+        saga::current(&app.money, &first).await.unwrap().filter(|s| s.phase == Phase::Done)
+    })
+    .await;
+    assert_ne!(done.reference, first, "it carried on under a fresh reference");
+    let (_, old) = saga::load(&app.money, &first).await.unwrap().unwrap();
+    assert_eq!((old.phase, old.superseded_by.as_ref()), (Phase::Rejected, Some(&done.reference)));
+    let other = lms.get_loan("L0000000018").await.unwrap().unwrap();
+    assert_eq!(other.principal, dec("10000"), "the other subscriber's loan is untouched");
+    assert_eq!(lms.get_loan(done.reference.as_str()).await.unwrap().unwrap().principal, dec("5000"));
+    app.stop().await;
+}
