@@ -188,6 +188,22 @@ impl LmsClient {
         }
     }
 
+    /// `POST /v1/loans/external/{ref}/adjust-disbursement-date`: the wallet credit landed on a later day
+    /// than the loan's disbursal. Repeating it with the same date changes nothing.
+    pub async fn adjust_disbursement_date(
+        &self,
+        external_id: &str,
+        date: chrono::NaiveDate,
+        note: &str,
+    ) -> Result<Loan, LmsError> {
+        let call = Call::post(
+            "POST /v1/loans/external/{id}/adjust-disbursement-date",
+            format!("/v1/loans/external/{}/adjust-disbursement-date", segment(external_id)),
+            serde_json::json!({ "actualDisbursementDate": date.format("%Y-%m-%d").to_string(), "note": note }),
+        );
+        self.json(&call).await
+    }
+
     /// `POST /v1/loans/external/{ref}/repayments`. The key makes a resend return the original transaction.
     pub async fn post_repayment(
         &self,

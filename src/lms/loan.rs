@@ -76,6 +76,8 @@ pub struct ScheduleRow {
     #[serde(default)]
     pub period: Option<u32>,
     #[serde(default)]
+    pub from_date: Option<NaiveDate>,
+    #[serde(default)]
     pub due_date: Option<NaiveDate>,
     #[serde(default, with = "money::option")]
     pub total_due: Option<Decimal>,
@@ -145,6 +147,12 @@ impl Loan {
         self.overdue.unwrap_or_else(|| {
             self.next_due_date.is_some_and(|d| d < today) && self.total_outstanding().is_some_and(|t| t > Decimal::ZERO)
         })
+    }
+
+    /// The disbursement date as the schedule shows it: the first instalment's `fromDate` (unconfirmed
+    /// row shape, so `None` when the LMS does not send it).
+    pub fn disbursement_date(&self) -> Option<NaiveDate> {
+        self.schedule().find(|r| r.period == Some(1)).and_then(|r| r.from_date)
     }
 
     /// Instalment rows; Fineract-style rows without a `period` (disbursement lines) are dropped.

@@ -67,6 +67,9 @@ pub struct Disbursement {
     /// on under the newer reference (follow it there). No money moved under this one.
     #[serde(default)]
     pub superseded_by: Option<Reference>,
+    /// The loan's disbursal date in the LMS, to move it when the wallet credit lands on a later day.
+    #[serde(default)]
+    pub disbursed_on: Option<chrono::NaiveDate>,
 }
 
 pub fn saga_timer(reference: &Reference) -> String {
@@ -142,6 +145,7 @@ pub async fn create(
         updated_at: now,
         payout_submitted_at: None,
         superseded_by: None,
+        disbursed_on: None,
     };
     service.store.index_add(OPEN, reference.as_str()).await?;
     if !put_json(service.store.as_ref(), &doc_key(&reference), 0, &saga).await? {
@@ -219,6 +223,7 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
             };
             match service.lms.create_loan(&request).await {
                 Ok(loan) => {
+                    saga.disbursed_on = loan.disbursement_date();
                     saga.loan_id = Some(loan.id);
                     saga.phase = Phase::LoanActive;
                     None
@@ -346,7 +351,12 @@ async fn follow(service: &MoneyService, saga: &mut Disbursement, signal: PayoutS
         (PayoutSignal::Status(StatusAnswer::Unclear(why)), _) => {
             tracing::info!(reference = %saga.reference, why, "payout status unclear; polling again later");
         }
-        (_, Some(Outcome::Succeeded { receipt, .. })) if next == Next::Finish => saga.receipt = receipt.clone(),
+        (_, Some(Outcome::Succeeded { receipt, occurred_at, .. })) if next == Next::Finish => {
+            saga.receipt = receipt.clone();
+            if let Some(at) = occurred_at {
+                move_disbursement_date(service, saga, service.lms.business_date(*at)).await;
+            }
+        }
         (_, Some(Outcome::Failed { code, message })) if next == Next::RollBack => {
             saga.reason = Some(format!(
                 "payout failed: {code}{}",
@@ -387,6 +397,27 @@ async fn follow(service: &MoneyService, saga: &mut Disbursement, signal: PayoutS
             None
         }
         Next::Stay | Next::Resubmit | Next::Finish | Next::RollBack => None,
+    }
+}
+
+/// Spec §5.1 step 4: a wallet credit on a later day than the loan's disbursal moves the disbursal date,
+/// so the schedule and any overdue status start from the day the money arrived. A refusal goes on the
+/// reconciliation list; the payout itself is done either way.
+async fn move_disbursement_date(service: &MoneyService, saga: &mut Disbursement, value_date: chrono::NaiveDate) {
+    if saga.disbursed_on.is_none_or(|on| value_date <= on) {
+        return;
+    }
+    match service.lms.adjust_disbursement_date(saga.reference.as_str(), value_date, "wallet credit date").await {
+        Ok(_) => saga.disbursed_on = Some(value_date),
+        Err(error) => {
+            tracing::warn!(reference = %saga.reference, code = error.label(), "LMS refused to move the disbursement date");
+            saga.reason = Some(format!("disbursement date not moved to {value_date}: lms_{}", error.label()));
+            if let Err(error) =
+                service.store.list_add(OpsList::Reconciliation, saga.reference.as_str(), service.now()).await
+            {
+                tracing::warn!(%error, "could not add a date adjustment to the reconciliation list");
+            }
+        }
     }
 }
 

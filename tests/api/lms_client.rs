@@ -623,3 +623,20 @@ async fn an_unreachable_lms_is_a_transport_error() {
     let error = client(&url).scorecard("255712345678").await.unwrap_err();
     assert!(matches!(error.code(), ErrorCode::Transport | ErrorCode::Timeout), "{error}");
 }
+
+#[tokio::test]
+async fn the_disbursement_date_is_moved_with_the_documented_body() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let adjust = server
+        .mock("POST", "/v1/loans/external/L0000000018/adjust-disbursement-date")
+        .match_header("authorization", bearer.as_str())
+        .match_body(Matcher::Exact(r#"{"actualDisbursementDate":"2026-05-27","note":"wallet credit date"}"#.into()))
+        .with_body(loan_json("L0000000018", "10000", "1", "42"))
+        .expect(1)
+        .create_async()
+        .await;
+    let date = "2026-05-27".parse().unwrap();
+    client(&server.url()).adjust_disbursement_date("L0000000018", date, "wallet credit date").await.unwrap();
+    token.assert_async().await;
+    adjust.assert_async().await;
+}

@@ -239,3 +239,25 @@ async fn the_gateways_own_client_reaches_the_mounted_sandbox() {
     assert_eq!(app.app_lms.scorecard("255712000011").await.unwrap().available_credit_limit, dec("50000"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_late_wallet_credit_moves_the_disbursement_date_and_the_schedule_with_it() {
+    let app = TestApp::spawn().await;
+    let lms = app.sandbox_client();
+    registered(&lms, "255712000012").await;
+    let created = lms.create_loan(&loan("255712000012", "1", "10000", "L0000000117")).await.unwrap();
+    let disbursed = created.disbursement_date().expect("the schedule shows the disbursal date");
+    hook(&app, "/clock", json!({ "advanceDays": 2 })).await;
+    let later = disbursed + Days::days(2);
+    let moved = lms.adjust_disbursement_date("L0000000117", later, "wallet credit date").await.unwrap();
+    assert_eq!(moved.disbursement_date(), Some(later));
+    assert_eq!(moved.next_due_date, Some(later + Days::days(7)));
+    let again = lms.adjust_disbursement_date("L0000000117", later, "wallet credit date").await.unwrap();
+    assert_eq!(again.disbursement_date(), Some(later), "repeating it changes nothing");
+    let earlier = lms.adjust_disbursement_date("L0000000117", disbursed, "back").await.unwrap_err();
+    assert_eq!(earlier.code(), ErrorCode::PermissionDenied);
+    lms.post_repayment("L0000000117", &pay("100", later, "RCPT-ADJ")).await.unwrap();
+    let after_payment = lms.adjust_disbursement_date("L0000000117", later, "x").await.unwrap_err();
+    assert_eq!(after_payment.code(), ErrorCode::Aborted);
+    app.stop().await;
+}

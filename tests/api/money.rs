@@ -573,3 +573,39 @@ async fn a_reference_already_taken_by_another_loan_restarts_the_disbursement_und
     assert_eq!(lms.get_loan(done.reference.as_str()).await.unwrap().unwrap().principal, dec("5000"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_payout_credited_on_a_later_day_moves_the_loans_disbursement_date() {
+    let app = TestApp::spawn_on_redis(|s| {
+        s.sandbox.wallet.rules.push(BehaviourRule {
+            msisdn: Some("255713000040".into()),
+            amount: None,
+            direction: Some("payout".into()),
+            behaviour: Behaviour::StayPending,
+        });
+    })
+    .await;
+    let lms = app.sandbox_client();
+    lms.ensure_customer("255713000040").await.unwrap();
+    let today = app.sandbox.today();
+    app.sandbox.set_today(today - chrono::Duration::days(1));
+    let msisdn = Msisdn::parse("255713000040", "255").unwrap();
+    let reference = saga::disburse(&app.money, &msisdn, "1", tzs("10000")).await.unwrap();
+    settled(&app.money, &reference, Phase::PayoutPending, 10).await;
+    app.sandbox.set_today(today);
+    // The wallet's result arrives today.
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let body = json!({
+        "type": "payout.completed", "timestamp": now,
+        "data": { "kind": "payout", "reference": reference.as_str(), "receipt": "HPLATE0001", "account": null,
+                  "msisdn": "255713000040", "amount": "10000.00", "currency": "TZS", "status": "completed",
+                  "failure_code": null, "failure_message": null, "occurred_at": now }
+    })
+    .to_string();
+    let (status, _) = Delivery { base: app.base.clone() }.deliver("evt_late_credit", &body).await;
+    assert_eq!(status, 200);
+    settled(&app.money, &reference, Phase::Done, 10).await;
+    let loan = lms.get_loan(reference.as_str()).await.unwrap().unwrap();
+    assert_eq!(loan.disbursement_date(), Some(today), "the schedule starts on the day the money arrived");
+    app.stop().await;
+}

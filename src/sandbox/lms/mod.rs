@@ -65,6 +65,7 @@
 //! - The best-effort scorecard fault zeroes `totalPaid` as well as `totalOutstanding`.
 //! - A rollback stop of `k` steps that covers every remaining step lets the rollback finish normally.
 
+mod adjust;
 mod auth;
 mod customers;
 mod errors;
@@ -117,6 +118,7 @@ pub fn scope(prefix: &str, lms: SandboxLms) -> actix_web::Scope {
         .route("/v1/loans/external/{ext}/rollback", web::post().to(rollback::rollback))
         .route("/v1/loans/external/{ext}/undo-disbursal", web::post().to(rollback::undo_disbursal_route))
         .route("/v1/loans/external/{ext}/undo-approval", web::post().to(rollback::undo_approval_route))
+        .route("/v1/loans/external/{ext}/adjust-disbursement-date", web::post().to(adjust::adjust_route))
         .route("/v1/loans/external/{ext}/repayments", web::post().to(repayments::post))
         .route("/v1/loans/external/{ext}/repayments", web::get().to(repayments::list))
         .route("/v1/loans/external/{ext}/repayments/{transactionId}", web::get().to(repayments::get))
