@@ -20,9 +20,12 @@ use crate::config::{LmsMode, Settings};
 use crate::domain::clock::Clock;
 use crate::lms::{LmsClient, LmsClientConfig};
 use crate::momo::daraja::callbacks::{CallbackRules, IpAllowList};
+use crate::momo::daraja::client::DarajaClient;
+use crate::momo::daraja::wallet::DarajaWallet;
 use crate::momo::generic::GenericWalletClient;
 use crate::momo::service::MoneyService;
 use crate::momo::store::{MemoryMoneyStore, RedisMoneyStore, SharedMoneyStore};
+use crate::momo::wallet::WalletApi;
 use crate::momo::{saga, timers, worker};
 use crate::routes::{self, admin::Admin, callbacks::CallbackWallet, callbacks::Callbacks, daraja::DarajaCallbacks};
 use crate::sandbox::lms::SandboxLms;
@@ -225,16 +228,24 @@ async fn build_money(settings: &Settings, lms: &LmsClient, base: &str) -> anyhow
         }
     };
     let name = settings.wallets.default.clone();
-    let mut wallet_settings =
-        settings.wallets.generic.get(&name).cloned().context("wallets.default names no wallet")?;
-    if settings.wallets.uses_sandbox() {
-        wallet_settings.base_url = format!("{base}/sandbox/wallet");
-    }
-    let wallet = GenericWalletClient::new(name, &wallet_settings).context("building the wallet client")?;
+    let wallet: Arc<dyn WalletApi> = match (&settings.wallets.daraja, name.as_str()) {
+        (Some(daraja), "daraja") => Arc::new(DarajaWallet::new(
+            DarajaClient::new(daraja, Clock::system()).map_err(|e| anyhow::anyhow!("wallets.daraja: {e}"))?,
+            store.clone(),
+        )),
+        _ => {
+            let mut wallet_settings =
+                settings.wallets.generic.get(&name).cloned().context("wallets.default names no wallet")?;
+            if settings.wallets.uses_sandbox() {
+                wallet_settings.base_url = format!("{base}/sandbox/wallet");
+            }
+            Arc::new(GenericWalletClient::new(name, &wallet_settings).context("building the wallet client")?)
+        }
+    };
     Ok(MoneyService {
         store,
         lms: lms.for_workers(),
-        wallet: Arc::new(wallet),
+        wallet,
         settings: Arc::new(settings.money.clone()),
         clock: Clock::system(),
     })

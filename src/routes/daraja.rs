@@ -9,11 +9,13 @@ use std::sync::Arc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::momo::collect;
 use crate::momo::daraja::callbacks::{
     self as cb, classify_bill_ref, parse_b2c_result, parse_c2b_confirmation, parse_queue_timeout, parse_status_result,
     parse_stk_callback, path_token_matches, validate_c2b, BillRef, CallbackRules, CorrelationKey, IpAllowList,
     PayoutResult,
 };
+use crate::momo::daraja::wallet::collection_for_checkout;
 use crate::momo::records::EventRecord;
 use crate::momo::service::MoneyService;
 use crate::momo::{saga, EventKind, InboundEvent, Outcome, Provider, RawCallback, Reference};
@@ -193,8 +195,9 @@ async fn payout_result(
     }
 }
 
-/// An STK result. A paid prompt becomes a payment allocated by the payer's number (collections are
-/// not yet submitted through Daraja, so none is matched); a failed one only needs logging.
+/// An STK result, matched to its collection by `CheckoutRequestID`. A paid prompt becomes an inbox
+/// event for the collection's loan (or, matching no collection, a payment allocated by the payer's
+/// number); a failed one marks the collection failed.
 async fn stk(
     request: HttpRequest,
     token: web::Path<String>,
@@ -206,19 +209,33 @@ async fn stk(
     }
     let money = &daraja.money;
     match parse_stk_callback(&body, &daraja.rules) {
-        Ok(callback) => match callback.event(None, None) {
-            Some(event) => {
-                tracing::warn!("STK payment matched no collection; allocating it by phone number");
-                match store(money, event, raw(&request, &body, money)).await {
-                    Ok(()) => ack(cb::ACK_ACCEPTED),
-                    Err(()) => HttpResponse::InternalServerError().finish(),
+        Ok(callback) => {
+            let reference = collection_for_checkout(&money.store, &callback.checkout_request_id).await;
+            let account = match &reference {
+                Some(r) => collect::load(money, r).await.ok().flatten().map(|(_, c)| c.loan_external_id),
+                None => None,
+            };
+            if let (Some(reference), Outcome::Failed { .. }) = (&reference, &callback.outcome) {
+                if let Err(error) = collect::on_outcome(money, reference, callback.outcome.clone()).await {
+                    tracing::warn!(%error, %reference, "could not record a failed STK prompt");
                 }
             }
-            None => {
-                tracing::info!(code = callback.result_code, "STK prompt not paid");
-                ack(cb::ACK_ACCEPTED)
+            match callback.event(reference.clone(), account) {
+                Some(event) => {
+                    if reference.is_none() {
+                        tracing::warn!("STK payment matched no collection; allocating it by phone number");
+                    }
+                    match store(money, event, raw(&request, &body, money)).await {
+                        Ok(()) => ack(cb::ACK_ACCEPTED),
+                        Err(()) => HttpResponse::InternalServerError().finish(),
+                    }
+                }
+                None => {
+                    tracing::info!(code = callback.result_code, "STK prompt not paid");
+                    ack(cb::ACK_ACCEPTED)
+                }
             }
-        },
+        }
         Err(error) => {
             tracing::error!(%error, "unreadable STK callback");
             ack(cb::ACK_ACCEPTED)

@@ -118,3 +118,120 @@ async fn a_b2c_result_settles_the_disbursement_it_names() {
     assert_eq!(receipt.as_deref(), Some("LGH3197RIB"));
     app.stop().await;
 }
+
+/// A gateway whose wallet is Daraja, aimed at a mock Daraja, in TZS with Tanzanian numbers.
+async fn gateway_on_daraja(server: &mockito::ServerGuard) -> TestApp {
+    let mut settings = daraja(vec![], "TZS");
+    settings.base_url = server.url();
+    settings.usable_msisdn_pattern = "^255[67][0-9]{8}$".into();
+    settings.country_code = "255".into();
+    TestApp::spawn_on_redis(move |s| {
+        s.wallets.default = "daraja".into();
+        s.wallets.daraja = Some(settings);
+        // Polls are slow here: the results arrive by callback.
+        s.money.payout_poll_schedule = vec![Duration::from_secs(30)];
+    })
+    .await
+}
+
+async fn oauth(server: &mut mockito::ServerGuard) -> mockito::Mock {
+    server
+        .mock("GET", "/oauth/v1/generate")
+        .match_query(mockito::Matcher::UrlEncoded("grant_type".into(), "client_credentials".into()))
+        .with_body(r#"{"access_token":"daraja-token","expires_in":"3599"}"#)
+        .expect(1)
+        .create_async()
+        .await
+}
+
+#[tokio::test]
+async fn a_disbursement_through_daraja_b2c_is_settled_by_its_result_callback() {
+    let mut server = mockito::Server::new_async().await;
+    let token = oauth(&mut server).await;
+    let b2c = server
+        .mock("POST", "/mpesa/b2c/v3/paymentrequest")
+        .match_header("authorization", "Bearer daraja-token")
+        .match_body(mockito::Matcher::PartialJsonString(r#"{"CommandID":"BusinessPayment","PartyB":"255713000050","Amount":8000}"#.into()))
+        .with_body(r#"{"ConversationID":"AG_20170717_00006be9c8b5cc46abb6","OriginatorConversationID":"x","ResponseCode":"0","ResponseDescription":"Accept the service request successfully."}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let app = gateway_on_daraja(&server).await;
+    app.sandbox_client().ensure_customer("255713000050").await.unwrap();
+    let msisdn = Msisdn::parse("255713000050", "255").unwrap();
+    let reference = saga::disburse(&app.money, &msisdn, "1", Money::new(dec("8000"), "TZS")).await.unwrap();
+    eventually(10, "the B2C payout to be pending", || async {
+        (saga::load(&app.money, &reference).await.unwrap().unwrap().1.phase == Phase::PayoutPending).then_some(())
+    })
+    .await;
+    let result = format!(
+        r#"{{"Result":{{"ResultType":0,"ResultCode":0,"ResultDesc":"ok","OriginatorConversationID":"{reference}","ConversationID":"AG_20170717_00006be9c8b5cc46abb6","TransactionID":"LGH3197RIC","ResultParameters":{{"ResultParameter":[{{"Key":"TransactionAmount","Value":8000}},{{"Key":"TransactionCompletedDateTime","Value":"17.07.2017 10:54:57"}}]}}}}}}"#
+    );
+    assert_eq!(post(&app, &format!("/v1/callbacks/daraja/{TOKEN}/b2c/result"), &result).await.0, 200);
+    let receipt = eventually(10, "the disbursement to finish", || async {
+        let (_, s) = saga::load(&app.money, &reference).await.unwrap().unwrap();
+        (s.phase == Phase::Done).then_some(s.receipt)
+    })
+    .await;
+    assert_eq!(receipt.as_deref(), Some("LGH3197RIC"));
+    token.assert_async().await;
+    b2c.assert_async().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_stk_collection_is_matched_by_its_checkout_id_and_repays_its_loan() {
+    let mut server = mockito::Server::new_async().await;
+    let token = oauth(&mut server).await;
+    let stk = server
+        .mock("POST", "/mpesa/stkpush/v1/processrequest")
+        .match_body(mockito::Matcher::PartialJsonString(r#"{"AccountReference":"L0000000125","PartyA":"255713000051"}"#.into()))
+        .with_body(r#"{"MerchantRequestID":"29115-1","CheckoutRequestID":"ws_CO_191220191020363925","ResponseCode":"0","ResponseDescription":"Success. Request accepted for processing","CustomerMessage":"Success"}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let app = gateway_on_daraja(&server).await;
+    let lms = app.sandbox_client();
+    lms.ensure_customer("255713000051").await.unwrap();
+    let loan = mkopo::lms::NewLoan {
+        customer_external_id: "255713000051".into(),
+        product_id: "1".into(),
+        principal: dec("10000"),
+        external_id: "L0000000125".into(),
+    };
+    lms.create_loan(&loan).await.unwrap();
+    let msisdn = Msisdn::parse("255713000051", "255").unwrap();
+    let reference = mkopo::momo::collect::request(
+        &app.money,
+        &msisdn,
+        "L0000000125",
+        Money::new(dec("11100"), "TZS"),
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    eventually(10, "the prompt to be sent", || async {
+        let (_, c) = mkopo::momo::collect::load(&app.money, &reference).await.unwrap().unwrap();
+        (c.state == mkopo::momo::collect::CollectionState::Pending).then_some(())
+    })
+    .await;
+    // The payer's number is not the borrower's: only the checkout id can tie the money to the loan.
+    let paid_at = (chrono::Utc::now() + chrono::Duration::hours(3)).format("%Y%m%d%H%M%S"); // EAT
+    let callback = format!(
+        r#"{{"Body":{{"stkCallback":{{"MerchantRequestID":"29115-1","CheckoutRequestID":"ws_CO_191220191020363925","ResultCode":0,"ResultDesc":"ok","CallbackMetadata":{{"Item":[{{"Name":"Amount","Value":11100}},{{"Name":"MpesaReceiptNumber","Value":"NLJ7RT61SV"}},{{"Name":"TransactionDate","Value":{paid_at}}},{{"Name":"PhoneNumber","Value":255799999999}}]}}}}}}}}"#
+    );
+    assert_eq!(
+        post(&app, &format!("/v1/callbacks/daraja/{TOKEN}/stk"), &callback).await,
+        (200, r#"{"ResultCode":0,"ResultDesc":"Accepted"}"#.to_owned())
+    );
+    eventually(10, "the loan to be repaid", || async {
+        let loan = lms.get_loan("L0000000125").await.unwrap().unwrap();
+        (loan.status == mkopo::lms::LoanStatus::ClosedObligationsMet).then_some(())
+    })
+    .await;
+    let (_, c) = mkopo::momo::collect::load(&app.money, &reference).await.unwrap().unwrap();
+    assert_eq!(c.state, mkopo::momo::collect::CollectionState::Succeeded);
+    token.assert_async().await;
+    stk.assert_async().await;
+    app.stop().await;
+}

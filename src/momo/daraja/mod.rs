@@ -18,6 +18,7 @@ pub mod msisdn;
 pub mod settings;
 pub mod time;
 pub mod urls;
+pub mod wallet;
 
 pub use callbacks::{
     classify_bill_ref, ip_allowed, parse_b2c_result, parse_c2b_confirmation, parse_queue_timeout, parse_status_result,
