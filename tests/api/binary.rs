@@ -143,3 +143,19 @@ async fn operators_list_suspense_from_the_shell() {
         .unwrap();
     assert!(!refused.status.success(), "a wrong token is an error exit");
 }
+
+#[tokio::test]
+async fn the_sandbox_wallet_runs_standalone_and_guards_its_api() {
+    let wallet = start(&["sandbox-wallet", "--port", "0"], &[]);
+    let base = base_of(&wallet.first_line);
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({ "reference": "L0000000018", "msisdn": "255712345678", "amount": "100.00", "currency": "TZS" });
+    let anonymous = client.post(format!("{base}/payouts")).json(&body).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let accepted =
+        client.post(format!("{base}/payouts")).bearer_auth("sandbox-wallet-key").json(&body).send().await.unwrap();
+    assert_eq!(accepted.status(), 202);
+    let found =
+        client.get(format!("{base}/transactions/L0000000018")).bearer_auth("sandbox-wallet-key").send().await.unwrap();
+    assert_eq!(found.status(), 200);
+}
