@@ -8,7 +8,7 @@ use mkopo::momo::daraja::DarajaSettings;
 use mkopo::momo::records::EventRecord;
 use mkopo::momo::saga::{self, Phase};
 use mkopo::momo::Money;
-use mkopo::sandbox::wallet::{Behaviour, BehaviourRule};
+use mkopo::sandbox::wallet::Behaviour;
 
 use crate::helpers::*;
 
@@ -89,12 +89,7 @@ async fn c2b_validation_rejects_only_what_is_neither_our_reference_nor_a_number(
 async fn a_b2c_result_settles_the_disbursement_it_names() {
     let app = TestApp::spawn_on_redis(|s| {
         s.wallets.daraja = Some(daraja(vec![], "TZS"));
-        s.sandbox.wallet.rules.push(BehaviourRule {
-            msisdn: Some("255713000020".into()),
-            amount: None,
-            direction: Some("payout".into()),
-            behaviour: Behaviour::StayPending,
-        });
+        s.sandbox.wallet.rules.push(rule("255713000020", Some("payout"), Behaviour::StayPending));
     })
     .await;
     let lms = app.sandbox_client();

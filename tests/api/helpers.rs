@@ -149,3 +149,17 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A sandbox-wallet behaviour for one subscriber, for payouts, collections or both (`None`).
+pub fn rule(
+    msisdn: &str,
+    direction: Option<&str>,
+    behaviour: mkopo::sandbox::wallet::Behaviour,
+) -> mkopo::sandbox::wallet::BehaviourRule {
+    mkopo::sandbox::wallet::BehaviourRule {
+        msisdn: Some(msisdn.into()),
+        amount: None,
+        direction: direction.map(Into::into),
+        behaviour,
+    }
+}

@@ -16,7 +16,7 @@ use mkopo::momo::service::MoneyService;
 use mkopo::momo::signature::{sign, WebhookSecret};
 use mkopo::momo::store::{OpsList, RedisMoneyStore};
 use mkopo::momo::{collect, worker, Money, Reference};
-use mkopo::sandbox::wallet::{Behaviour, BehaviourRule};
+use mkopo::sandbox::wallet::Behaviour;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -376,12 +376,11 @@ async fn a_disbursement_creates_the_loan_and_pays_it_out_under_one_reference() {
 #[tokio::test]
 async fn a_payout_that_fails_definitively_rolls_the_loan_back() {
     let app = TestApp::spawn_on_redis(|s| {
-        s.sandbox.wallet.rules.push(BehaviourRule {
-            msisdn: Some("255713000009".into()),
-            amount: None,
-            direction: Some("payout".into()),
-            behaviour: Behaviour::Fail { code: "recipient_invalid".into() },
-        });
+        s.sandbox.wallet.rules.push(rule(
+            "255713000009",
+            Some("payout"),
+            Behaviour::Fail { code: "recipient_invalid".into() },
+        ));
     })
     .await;
     let lms = app.sandbox_client();
@@ -398,12 +397,7 @@ async fn a_payout_that_fails_definitively_rolls_the_loan_back() {
 #[tokio::test]
 async fn a_payout_that_is_rejected_outright_rolls_the_loan_back() {
     let app = TestApp::spawn_on_redis(|s| {
-        s.sandbox.wallet.rules.push(BehaviourRule {
-            msisdn: Some("255713000010".into()),
-            amount: None,
-            direction: None,
-            behaviour: Behaviour::Reject,
-        });
+        s.sandbox.wallet.rules.push(rule("255713000010", None, Behaviour::Reject));
     })
     .await;
     let lms = app.sandbox_client();
@@ -419,12 +413,7 @@ async fn a_payout_that_is_rejected_outright_rolls_the_loan_back() {
 async fn a_payout_that_times_out_is_never_rolled_back_and_polling_settles_it() {
     let app = TestApp::spawn_on_redis(|s| {
         s.wallets.generic.get_mut("sandbox").unwrap().request_timeout = Duration::from_millis(300);
-        s.sandbox.wallet.rules.push(BehaviourRule {
-            msisdn: Some("255713000011".into()),
-            amount: None,
-            direction: Some("payout".into()),
-            behaviour: Behaviour::Timeout { delay_ms: 2000 },
-        });
+        s.sandbox.wallet.rules.push(rule("255713000011", Some("payout"), Behaviour::Timeout { delay_ms: 2000 }));
     })
     .await;
     let lms = app.sandbox_client();
@@ -455,12 +444,7 @@ async fn a_payout_that_times_out_is_never_rolled_back_and_polling_settles_it() {
 #[tokio::test]
 async fn an_ambiguous_payout_answer_is_resolved_by_status_without_a_second_payout() {
     let app = TestApp::spawn_on_redis(|s| {
-        s.sandbox.wallet.rules.push(BehaviourRule {
-            msisdn: Some("255713000012".into()),
-            amount: None,
-            direction: Some("payout".into()),
-            behaviour: Behaviour::ErrorBeforeCommit,
-        });
+        s.sandbox.wallet.rules.push(rule("255713000012", Some("payout"), Behaviour::ErrorBeforeCommit));
     })
     .await;
     let lms = app.sandbox_client();
@@ -494,12 +478,7 @@ async fn a_restart_in_the_middle_of_a_disbursement_completes_it() {
 
     // First life: the saga is persisted, the loan created, and the wallet is down when the process dies.
     let first = own_money(&app, &prefix).await;
-    app.wallet.as_ref().unwrap().add_rule(BehaviourRule {
-        msisdn: Some("255713000013".into()),
-        amount: None,
-        direction: None,
-        behaviour: Behaviour::Unavailable,
-    });
+    app.wallet.as_ref().unwrap().add_rule(rule("255713000013", None, Behaviour::Unavailable));
     let reference = saga::create(&first, &msisdn, "1", tzs("10000")).await.unwrap();
     saga::advance(&first, &reference).await.unwrap();
     assert_eq!(phase(&first, &reference).await, Phase::LoanActive, "loan created, payout not accepted");
@@ -577,12 +556,7 @@ async fn a_reference_already_taken_by_another_loan_restarts_the_disbursement_und
 #[tokio::test]
 async fn a_payout_credited_on_a_later_day_moves_the_loans_disbursement_date() {
     let app = TestApp::spawn_on_redis(|s| {
-        s.sandbox.wallet.rules.push(BehaviourRule {
-            msisdn: Some("255713000040".into()),
-            amount: None,
-            direction: Some("payout".into()),
-            behaviour: Behaviour::StayPending,
-        });
+        s.sandbox.wallet.rules.push(rule("255713000040", Some("payout"), Behaviour::StayPending));
     })
     .await;
     let lms = app.sandbox_client();
