@@ -67,6 +67,9 @@ pub struct Disbursement {
     /// on under the newer reference (follow it there). No money moved under this one.
     #[serde(default)]
     pub superseded_by: Option<Reference>,
+    /// Payout submissions claimed so far (see `advance`); reset when the wallet says nothing was recorded.
+    #[serde(default)]
+    pub submits: u32,
     /// The loan's disbursal date in the LMS, to move it when the wallet credit lands on a later day.
     #[serde(default)]
     pub disbursed_on: Option<chrono::NaiveDate>,
@@ -145,6 +148,7 @@ pub async fn create(
         updated_at: now,
         payout_submitted_at: None,
         superseded_by: None,
+        submits: 0,
         disbursed_on: None,
     };
     service.store.index_add(OPEN, reference.as_str()).await?;
@@ -171,7 +175,7 @@ async fn save(service: &MoneyService, version: u64, saga: &mut Disbursement) -> 
 /// Runs the saga's next actions until it waits (on a timer or a callback) or ends.
 pub async fn advance(service: &MoneyService, reference: &Reference) -> Result<(), Deferred> {
     for _ in 0..16 {
-        let Some((version, mut saga)) = load(service, reference).await? else {
+        let Some((mut version, mut saga)) = load(service, reference).await? else {
             service.store.cancel(&saga_timer(reference)).await?;
             return Ok(());
         };
@@ -179,6 +183,16 @@ pub async fn advance(service: &MoneyService, reference: &Reference) -> Result<()
             service.store.index_remove(OPEN, reference.as_str()).await?;
             service.store.cancel(&saga_timer(reference)).await?;
             return Ok(());
+        }
+        if saga.phase == Phase::LoanActive {
+            // Claim the submission before the wallet hears of it: a concurrent step (timer, sweep)
+            // then sees the claim, and a wallet that does not dedupe by reference is never sent the
+            // same payout twice.
+            saga.submits += 1;
+            if !save(service, version, &mut saga).await? {
+                continue;
+            }
+            version += 1;
         }
         let wait = step(service, &mut saga).await;
         if !save(service, version, &mut saga).await? {
@@ -279,7 +293,15 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
         }
         Phase::LoanActive => {
             saga.payout_submitted_at.get_or_insert(service.now());
+            if saga.submits > 1 && !service.wallet.dedupes_by_reference() {
+                // An earlier submission may have reached a wallet that would pay twice: find out instead.
+                let answer = SubmitResult::Unknown { why: "an earlier submission may have reached the wallet".into() };
+                return follow(service, saga, PayoutSignal::Submit(&answer)).await;
+            }
             let answer = service.wallet.submit(&payout_request(saga)).await;
+            if matches!(answer, SubmitResult::RetryLater { .. }) {
+                saga.submits = 0; // definitely not recorded: the same reference may be sent again
+            }
             follow(service, saga, PayoutSignal::Submit(&answer)).await
         }
         Phase::PayoutPending | Phase::PayoutUnknown => {

@@ -32,6 +32,11 @@ pub enum StatusAnswer {
 pub trait WalletApi: Send + Sync {
     /// The provider namespace (`sandbox`, `halopesa`, `daraja`).
     fn name(&self) -> &str;
+    /// Whether a repeated submit under the same reference is a harmless replay (the generic contract's
+    /// guarantee 1). Daraja B2C does not enforce it, so an uncertain submission is never repeated.
+    fn dedupes_by_reference(&self) -> bool {
+        true
+    }
     async fn submit(&self, request: &OutboundRequest) -> SubmitResult;
     async fn status(&self, request: &OutboundRequest) -> StatusAnswer;
 }

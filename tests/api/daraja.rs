@@ -230,3 +230,30 @@ async fn an_stk_collection_is_matched_by_its_checkout_id_and_repays_its_loan() {
     stk.assert_async().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_slow_b2c_submission_is_never_sent_twice_even_when_a_timer_races_it() {
+    let mut server = mockito::Server::new_async().await;
+    let token = oauth(&mut server).await;
+    let b2c = server
+        .mock("POST", "/mpesa/b2c/v3/paymentrequest")
+        .with_body_from_request(|_| {
+            // Slower than the saga's first timer: the timer's step must not submit again.
+            std::thread::sleep(Duration::from_millis(1500));
+            br#"{"ConversationID":"AG_2","OriginatorConversationID":"x","ResponseCode":"0","ResponseDescription":"ok"}"#
+                .to_vec()
+        })
+        .expect(1)
+        .create_async()
+        .await;
+    let app = gateway_on_daraja(&server).await;
+    app.sandbox_client().ensure_customer("255713000052").await.unwrap();
+    let msisdn = Msisdn::parse("255713000052", "255").unwrap();
+    let reference = saga::disburse(&app.money, &msisdn, "1", Money::new(dec("8000"), "TZS")).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, s) = saga::load(&app.money, &reference).await.unwrap().unwrap();
+    assert!(matches!(s.phase, Phase::PayoutPending | Phase::PayoutUnknown), "{:?}", s.phase);
+    token.assert_async().await;
+    b2c.assert_async().await;
+    app.stop().await;
+}

@@ -47,6 +47,10 @@ impl WalletApi for DarajaWallet {
         "daraja"
     }
 
+    fn dedupes_by_reference(&self) -> bool {
+        false
+    }
+
     async fn submit(&self, request: &OutboundRequest) -> SubmitResult {
         match request.direction {
             Direction::Payout => match self.client.b2c_payout(request).await {
