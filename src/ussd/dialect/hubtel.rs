@@ -1,0 +1,118 @@
+//! Hubtel (spec §5): PascalCase JSON (camelCase aliases accepted) with `Type` `Initiation` / `Response` /
+//! `Release` / `Timeout`; replies `{"Type":"Response"|"Release","Message":…,"ClientState":"<hop>"}`.
+
+use serde::{Deserialize, Serialize};
+
+use super::lenient;
+use super::state::{deep_dial_suffix, request, Derived, DialectCfg, Fingerprint, HopMemo};
+use super::{check_content_type, network, Dialect, DialectError, Echo, Inbound, Redacted, Signal};
+use crate::domain::Msisdn;
+use crate::ussd::model::{strip_code, EndReason, ServiceCode, UssdEvent, UssdReply, UssdSessionId};
+
+const JSON: &str = "application/json";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Wire {
+    #[serde(default, alias = "type", deserialize_with = "lenient::text")]
+    r#type: Option<String>,
+    #[serde(default, alias = "message", deserialize_with = "lenient::text")]
+    message: Option<String>,
+    #[serde(default, alias = "serviceCode", deserialize_with = "lenient::text")]
+    service_code: Option<String>,
+    #[serde(default, alias = "operator", deserialize_with = "lenient::text")]
+    operator: Option<String>,
+    #[serde(default, alias = "mobile", deserialize_with = "lenient::text")]
+    mobile: Option<String>,
+    #[serde(default, alias = "sessionId", deserialize_with = "lenient::text")]
+    session_id: Option<String>,
+    #[serde(default, alias = "sequence", deserialize_with = "lenient::hint")]
+    sequence: Option<u64>,
+    #[serde(default, alias = "platform", deserialize_with = "lenient::text")]
+    platform: Option<String>,
+}
+
+pub(crate) fn parse(body: &[u8], content_type: Option<&str>, cfg: &DialectCfg) -> Result<Inbound, DialectError> {
+    check_content_type(content_type, JSON)?;
+    let w: Wire = lenient::from_slice(body)?;
+    let kind = lenient::non_empty(w.r#type, "Type")?.trim_ascii().to_ascii_lowercase();
+    let session_id = UssdSessionId::parse(lenient::non_empty(w.session_id, "SessionId")?.trim_ascii())?;
+    let msisdn = Msisdn::parse(&lenient::non_empty(w.mobile, "Mobile")?, &cfg.country_code)?;
+    let service_code = w.service_code.as_deref().and_then(ServiceCode::parse);
+    let message = w.message.unwrap_or_default();
+    let ussd = w.platform.as_deref().is_none_or(|p| p.trim_ascii().eq_ignore_ascii_case("USSD"));
+    let signal = match kind.as_str() {
+        _ if !ussd => Signal::Unsupported,
+        "initiation" => {
+            let dialled = strip_code(&message);
+            let suffix = deep_dial_suffix(dialled, service_code.as_ref(), cfg).unwrap_or_default();
+            Signal::Begin { input: Redacted(suffix), hint: w.sequence }
+        }
+        "response" => Signal::Continue { input: Redacted(message.trim_ascii().to_owned()), hint: w.sequence },
+        "release" => Signal::Released,
+        "timeout" => Signal::Timeout,
+        // App-channel types (`AddToCart`, `Query`, `Favorite`) and anything else this gateway does not serve.
+        _ => Signal::Unsupported,
+    };
+    Ok(Inbound {
+        dialect: Dialect::Hubtel,
+        session_id,
+        msisdn,
+        service_code,
+        network: network(w.operator, true),
+        signal,
+        echo: Echo::default(),
+    })
+}
+
+pub(crate) fn derive(inbound: &Inbound, memo: Option<&HopMemo>, _cfg: &DialectCfg) -> Derived {
+    let last_hop = memo.map_or(0, |m| m.hop);
+    match (&inbound.signal, memo) {
+        (Signal::Begin { input: Redacted(input), hint }, None) => Derived::Fresh {
+            request: request(inbound, UssdEvent::Begin, input, 1),
+            fingerprint: Fingerprint::Hubtel { sequence: *hint },
+        },
+        (Signal::Begin { .. }, Some(_)) => Derived::Duplicate,
+        (Signal::Continue { .. }, None) => Derived::Expired,
+        (Signal::Continue { input: Redacted(input), hint }, Some(memo)) => {
+            let stored = match memo.fingerprint {
+                Fingerprint::Hubtel { sequence } => sequence,
+                _ => None,
+            };
+            if matches!((hint, stored), (Some(seq), Some(max)) if *seq <= max) {
+                Derived::Duplicate
+            } else if memo.ended {
+                Derived::Ended
+            } else {
+                let fingerprint = Fingerprint::Hubtel { sequence: hint.or(stored) };
+                Derived::Fresh { request: request(inbound, UssdEvent::Continue, input, memo.hop + 1), fingerprint }
+            }
+        }
+        (Signal::Released, _) => Derived::Notice(request(inbound, UssdEvent::Abort(EndReason::Released), "", last_hop)),
+        (Signal::Timeout, _) => Derived::Notice(request(inbound, UssdEvent::Timeout, "", last_hop)),
+        _ => Derived::Unsupported,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Reply<'a> {
+    r#type: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_state: Option<String>,
+}
+
+fn body(reply: &Reply<'_>) -> (&'static str, Vec<u8>) {
+    (JSON, serde_json::to_vec(reply).expect("a reply of strings serialises"))
+}
+
+pub(crate) fn render(hop: u32, reply: &UssdReply) -> (&'static str, Vec<u8>) {
+    let r#type = if reply.end { "Release" } else { "Response" };
+    body(&Reply { r#type, message: &reply.text, client_state: Some(hop.to_string()) })
+}
+
+/// `{"Type":"Release","Message":""}` for `Release` and `Timeout` (expected body unconfirmed).
+pub(crate) fn ack() -> (&'static str, Vec<u8>) {
+    body(&Reply { r#type: "Release", message: "", client_state: None })
+}
