@@ -9,7 +9,6 @@ pub mod model;
 pub mod records;
 pub mod reference;
 pub mod saga;
-pub mod saga_table;
 pub mod service;
 pub mod signature;
 pub mod store;

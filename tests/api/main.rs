@@ -8,6 +8,8 @@ mod health;
 mod helpers;
 mod lms_client;
 mod lms_contract;
+mod lms_token;
 mod money;
 mod readme;
+mod saga;
 mod store;

@@ -2,9 +2,9 @@
 //! a phase and a signal from the wallet in, the next phase and what to do out. The saga driver
 //! performs the IO; this table is what the unit tests pin down row by row.
 
-use super::model::Outcome;
-use super::saga::Phase;
-use super::wallet::{StatusAnswer, SubmitResult};
+use super::Phase;
+use crate::momo::model::Outcome;
+use crate::momo::wallet::{StatusAnswer, SubmitResult};
 
 /// What the wallet (or the clock) said about a payout.
 #[derive(Debug, Clone, Copy)]
