@@ -8,10 +8,13 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
-use super::store::SharedMoneyStore;
+use super::model::{InboundEvent, RawCallback};
+use super::records::EventRecord;
+use super::store::{Ingested, SharedMoneyStore};
 use super::wallet::WalletApi;
 use crate::domain::clock::Clock;
 use crate::lms::LmsClient;
+use crate::store::StoreError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,5 +96,15 @@ impl MoneyService {
 
     pub fn after(&self, delay: Duration) -> DateTime<Utc> {
         self.now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::MAX)
+    }
+
+    /// The inbox step every provider's callback goes through: the event and its raw callback are
+    /// stored under its dedupe key and queued for the workers, or nothing happens (a duplicate).
+    /// Only after this returns `Ok` may the provider be acknowledged.
+    pub async fn ingest(&self, event: InboundEvent, raw: RawCallback) -> Result<(String, Ingested), StoreError> {
+        let record = EventRecord::new(event, raw);
+        let outcome = self.store.ingest(&record.dedupe_key(), &record.id, &record.to_bytes()).await?;
+        tracing::info!(event = record.id, duplicate = (outcome == Ingested::Duplicate), "callback stored");
+        Ok((record.id, outcome))
     }
 }

@@ -9,10 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::momo::generic::{self, CallbackError};
-use crate::momo::records::EventRecord;
 use crate::momo::service::MoneyService;
 use crate::momo::signature::WebhookSecret;
-use crate::momo::store::Ingested;
 use crate::momo::RawCallback;
 
 /// Headers kept with the raw callback; everything else is dropped.
@@ -85,17 +83,8 @@ async fn generic_callback(
             return refuse(&error);
         }
     };
-    let record = EventRecord::new(event, raw);
-    match callbacks.money.store.ingest(&record.dedupe_key(), &record.id, &record.to_bytes()).await {
-        Ok(outcome) => {
-            tracing::info!(
-                wallet = name,
-                event = record.id,
-                duplicate = (outcome == Ingested::Duplicate),
-                "callback stored"
-            );
-            json(StatusCode::OK, generic::ACK_BODY.to_vec())
-        }
+    match callbacks.money.ingest(event, raw).await {
+        Ok(_) => json(StatusCode::OK, generic::ACK_BODY.to_vec()),
         Err(error) => {
             tracing::error!(wallet = name, %error, "callback not stored; the wallet will retry");
             json(

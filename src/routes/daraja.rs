@@ -16,7 +16,6 @@ use crate::momo::daraja::callbacks::{
     PayoutResult,
 };
 use crate::momo::daraja::wallet::collection_for_checkout;
-use crate::momo::records::EventRecord;
 use crate::momo::service::MoneyService;
 use crate::momo::{saga, EventKind, InboundEvent, Outcome, Provider, RawCallback, Reference};
 
@@ -70,10 +69,7 @@ fn raw(request: &HttpRequest, body: &web::Bytes, money: &MoneyService) -> RawCal
 
 /// Runs the inbox script; `Err` means nothing was stored and Daraja must be told to retry.
 async fn store(money: &MoneyService, event: InboundEvent, raw: RawCallback) -> Result<(), ()> {
-    let record = EventRecord::new(event, raw);
-    money.store.ingest(&record.dedupe_key(), &record.id, &record.to_bytes()).await.map(drop).map_err(|error| {
-        tracing::error!(%error, event = record.id, "Daraja callback not stored");
-    })
+    money.ingest(event, raw).await.map(drop).map_err(|error| tracing::error!(%error, "Daraja callback not stored"))
 }
 
 async fn two_part(
