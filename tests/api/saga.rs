@@ -14,6 +14,12 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::money::{own_money, repayments, subscriber_with_loan, tzs, Delivery};
 
+/// How many payouts the sandbox wallet holds under `reference`.
+fn payouts_for(app: &TestApp, reference: &Reference) -> usize {
+    let wallet = app.wallet.as_ref().expect("the sandbox wallet is mounted");
+    wallet.transactions().iter().filter(|t| t.reference.as_deref() == Some(reference.as_str())).count()
+}
+
 async fn phase(money: &MoneyService, reference: &Reference) -> Phase {
     saga::load(money, reference).await.unwrap().unwrap().1.phase
 }
@@ -98,16 +104,7 @@ async fn a_payout_that_times_out_is_never_rolled_back_and_polling_settles_it() {
     .await;
     settled(&app.money, &reference, Phase::Done, 20).await;
     assert_eq!(lms.get_loan(reference.as_str()).await.unwrap().unwrap().status, mkopo::lms::LoanStatus::Active);
-    assert_eq!(
-        app.wallet
-            .as_ref()
-            .unwrap()
-            .transactions()
-            .iter()
-            .filter(|t| t.reference.as_deref() == Some(reference.as_str()))
-            .count(),
-        1
-    );
+    assert_eq!(payouts_for(&app, &reference), 1);
     app.stop().await;
 }
 
@@ -125,16 +122,7 @@ async fn an_ambiguous_payout_answer_is_resolved_by_status_without_a_second_payou
     // The wallet never recorded it (GET 404): the saga re-submits the same reference once the wallet works.
     app.wallet.as_ref().unwrap().clear_rules();
     settled(&app.money, &reference, Phase::Done, 20).await;
-    assert_eq!(
-        app.wallet
-            .as_ref()
-            .unwrap()
-            .transactions()
-            .iter()
-            .filter(|t| t.reference.as_deref() == Some(reference.as_str()))
-            .count(),
-        1
-    );
+    assert_eq!(payouts_for(&app, &reference), 1);
     app.stop().await;
 }
 
@@ -165,17 +153,7 @@ async fn a_restart_in_the_middle_of_a_disbursement_completes_it() {
     stop.send(true).unwrap();
     sweeper.await.unwrap();
     assert_eq!(lms.active_loans("255713000013").await.unwrap().len(), 1, "one loan");
-    assert_eq!(
-        app.wallet
-            .as_ref()
-            .unwrap()
-            .transactions()
-            .iter()
-            .filter(|t| t.reference.as_deref() == Some(reference.as_str()))
-            .count(),
-        1,
-        "one payout"
-    );
+    assert_eq!(payouts_for(&app, &reference), 1, "one payout");
     app.stop().await;
 }
 
