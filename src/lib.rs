@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod lms;
+pub mod menu;
 pub mod momo;
 pub mod routes;
 pub mod sandbox;
