@@ -1,6 +1,8 @@
 //! The key-value store behind sessions, inboxes and payout state: Redis in deployments, an in-memory
 //! moka cache for the embedded local default (which says loudly that it is not durable). Every write
-//! carries a TTL and every key gets the configured prefix.
+//! carries a TTL and every key gets the configured prefix. Besides plain values it offers the atomic
+//! primitives the USSD session layer builds on: write-if-absent, lockout counters, versioned
+//! (compare-and-set) documents and token-guarded locks.
 
 mod memory;
 mod redis_store;
@@ -33,7 +35,37 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError>;
+    /// Removes any kind of value: plain, counter, versioned document or lock.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Writes only if the key is absent; true when this call wrote it.
+    async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError>;
+    /// Adds one to a counter and returns the new value. The TTL starts when the counter is created and
+    /// later increments do not extend it, so the counter describes a fixed window (e.g. a PIN lockout).
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError>;
+    /// Reads a versioned document as `(version, body)`; the first saved version is 1.
+    async fn load_versioned(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+    /// Compare-and-set: writes only if the stored version equals `expected` (0 means the key must be
+    /// absent; an absent key with `expected > 0`, e.g. after an end-of-session delete, is a conflict).
+    /// On success the version becomes `expected + 1`, the TTL is reset and the new version returned;
+    /// on conflict nothing changes and the answer is `None`.
+    async fn save_versioned(
+        &self,
+        key: &str,
+        expected: u64,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<Option<u64>, StoreError>;
+    /// Takes a lock that expires after `ttl`; the returned token is needed to release it. `None` while
+    /// someone else holds it.
+    async fn lock(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError>;
+    /// Releases the lock only if it still carries `token`, so a holder whose lock expired and was
+    /// taken by someone else cannot release the new holder's lock.
+    async fn unlock(&self, key: &str, token: &str) -> Result<(), StoreError>;
+}
+
+/// A fresh lock token: random enough that two holders never share one.
+fn lock_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 pub type SharedStore = Arc<dyn Store>;

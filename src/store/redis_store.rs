@@ -1,22 +1,51 @@
 //! Redis store over a `ConnectionManager`, which reconnects by itself after a dropped connection.
+//! Plain values are strings; versioned documents are hashes `{v, d}`. Every read-modify-write is one
+//! Lua script, so it is atomic against every other client of the same Redis.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
-use redis::AsyncCommands;
+use redis::{AsyncCommands, Script, Value};
 
-use super::{Store, StoreError};
+use super::{lock_token, Store, StoreError};
+
+/// INCR, then start the window only when the counter is new. A counter without a TTL (written by
+/// something else) gets one too, because a counter that never expires is a lockout that never ends.
+const INCR: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n";
+
+/// Answers the new version, or 0 on conflict. A missing key reads as version 0.
+const SAVE_VERSIONED: &str = r"
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', current + 1, 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return current + 1";
+
+const UNLOCK: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0";
 
 pub struct RedisStore {
     prefix: String,
     timeout: Duration,
     conn: ConnectionManager,
+    incr: Script,
+    save_versioned: Script,
+    unlock: Script,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
     // The error text can echo the URL's host but never its password; keep only the kind and detail.
     StoreError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("no detail")))
+}
+
+/// Redis rejects a PX of 0, and a sub-millisecond TTL would round to it.
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 impl RedisStore {
@@ -26,7 +55,14 @@ impl RedisStore {
             .await
             .map_err(|_| StoreError::Timeout(timeout))?
             .map_err(unavailable)?;
-        Ok(Self { prefix: format!("{prefix}:"), timeout, conn })
+        Ok(Self {
+            prefix: format!("{prefix}:"),
+            timeout,
+            conn,
+            incr: Script::new(INCR),
+            save_versioned: Script::new(SAVE_VERSIONED),
+            unlock: Script::new(UNLOCK),
+        })
     }
 
     fn key(&self, key: &str) -> String {
@@ -71,5 +107,49 @@ impl Store for RedisStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         self.bounded(conn.del::<_, ()>(self.key(key))).await
+    }
+    async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut set = redis::cmd("SET");
+        set.arg(self.key(key)).arg(value).arg("NX").arg("PX").arg(millis(ttl));
+        // OK when written, nil when the key was already there.
+        let answer: Value = self.bounded(set.query_async(&mut conn)).await?;
+        Ok(!matches!(answer, Value::Nil))
+    }
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = self.incr.prepare_invoke();
+        invocation.key(self.key(key)).arg(millis(ttl));
+        let n: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        u64::try_from(n).map_err(|_| StoreError::Unavailable(format!("counter {key} is negative ({n})")))
+    }
+    async fn load_versioned(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let mut conn = self.conn.clone();
+        let (version, body): (Option<u64>, Option<Vec<u8>>) =
+            self.bounded(redis::cmd("HMGET").arg(self.key(key)).arg("v").arg("d").query_async(&mut conn)).await?;
+        Ok(version.map(|v| (v, body.unwrap_or_default())))
+    }
+    async fn save_versioned(
+        &self,
+        key: &str,
+        expected: u64,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = self.save_versioned.prepare_invoke();
+        invocation.key(self.key(key)).arg(expected).arg(value).arg(millis(ttl));
+        let version: u64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(Some(version).filter(|v| *v > 0))
+    }
+    async fn lock(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError> {
+        let token = lock_token();
+        Ok(self.set_nx(key, token.as_bytes(), ttl).await?.then_some(token))
+    }
+    async fn unlock(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = self.unlock.prepare_invoke();
+        invocation.key(self.key(key)).arg(token);
+        self.bounded(invocation.invoke_async::<i64>(&mut conn)).await.map(drop)
     }
 }

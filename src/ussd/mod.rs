@@ -8,6 +8,7 @@
 
 pub mod dialect;
 pub mod gsm;
+pub mod guard;
 pub mod model;
 
 pub use dialect::{
