@@ -6,11 +6,13 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod journeys;
 pub mod lms;
 pub mod menu;
 pub mod momo;
 pub mod routes;
 pub mod sandbox;
+pub mod session;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -98,6 +98,7 @@ impl Application {
             None => None,
         };
 
+        let ussd = Arc::new(build_ussd(&settings, store.clone(), &lms, &money)?);
         let state = web::Data::new(AppState { store, lms: lms.clone() });
         let sandbox = sandbox_lms.clone();
         let wallet = sandbox_wallet.clone();
@@ -105,12 +106,14 @@ impl Application {
             let callbacks = callbacks.clone();
             let admin = admin.clone();
             let daraja = daraja.clone();
+            let ussd = ussd.clone();
             let mut app = App::new()
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .configure(routes::health::configure)
                 .configure(move |cfg| routes::callbacks::configure(cfg, callbacks))
-                .configure(move |cfg| routes::admin::configure(cfg, admin));
+                .configure(move |cfg| routes::admin::configure(cfg, admin))
+                .configure(move |cfg| routes::ussd::configure(cfg, ussd));
             if let Some(daraja) = daraja {
                 app = app.configure(move |cfg| routes::daraja::configure(cfg, daraja));
             }
@@ -187,6 +190,25 @@ impl Application {
         }
         served
     }
+}
+
+/// Loads and checks the menus, and assembles the USSD routes' shared state.
+fn build_ussd(
+    settings: &Settings,
+    store: SharedStore,
+    lms: &LmsClient,
+    money: &MoneyService,
+) -> anyhow::Result<routes::ussd::UssdGateway> {
+    let u = &settings.ussd;
+    let budget = crate::ussd::ScreenBudget { gsm7: u.screen.budget, ucs2: u.screen.ucs2_budget };
+    let dir = (!u.menus_dir.trim().is_empty()).then(|| std::path::Path::new(u.menus_dir.trim()));
+    let menu = crate::menu::Menu::load(dir, &u.languages, u.nav.clone(), budget).context("loading the menus")?;
+    let sessions = crate::session::Sessions::new(store, u.session_ttl, u.resume_window);
+    let settings_arc = Arc::new(u.clone());
+    let journeys = crate::journeys::Journeys::new(lms.clone(), money.clone(), sessions.clone(), settings_arc.clone());
+    let dialects = routes::ussd::UssdGateway::dialect_routes(u)
+        .map_err(|problems| anyhow::anyhow!("USSD dialect settings: {}", problems.join("; ")))?;
+    Ok(routes::ussd::UssdGateway { menu: Arc::new(menu), journeys, sessions, settings: settings_arc, dialects })
 }
 
 /// A wildcard bind address is not something to connect to; loopback is.

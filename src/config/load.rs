@@ -21,6 +21,13 @@ pub(super) const SECRET_KEYS: &[&str] = &[
     "wallets.daraja.security_credential",
     "wallets.daraja.stk_passkey",
     "wallets.daraja.path_token",
+    "ussd.path_mac_key",
+    "ussd.dialects.africastalking.path_token",
+    "ussd.dialects.africastalking.basic_auth.password",
+    "ussd.dialects.beem.path_token",
+    "ussd.dialects.beem.basic_auth.password",
+    "ussd.dialects.hubtel.path_token",
+    "ussd.dialects.hubtel.basic_auth.password",
 ];
 /// Secret fields of every `[wallets.generic.<name>]` table.
 const WALLET_SECRET_FIELDS: &[&str] = &["api_key", "webhook_secrets"];
@@ -31,6 +38,15 @@ const LIST_KEYS: &[&str] = &[
     "money.payout_poll_schedule",
     "sandbox.wallet.delivery_retry_delays",
     "wallets.daraja.allowed_ips",
+    "ussd.languages",
+    "ussd.trusted_proxies",
+    "ussd.amount_presets",
+    "ussd.dialects.africastalking.ip_allow",
+    "ussd.dialects.africastalking.base_codes",
+    "ussd.dialects.beem.ip_allow",
+    "ussd.dialects.beem.base_codes",
+    "ussd.dialects.hubtel.ip_allow",
+    "ussd.dialects.hubtel.base_codes",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 //! file. One [`validate`] pass at boot turns impossible combinations into readable messages.
 
 mod load;
+mod ussd;
 mod validate;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ pub use crate::momo::service::MoneySettings;
 pub use crate::sandbox::lms::SandboxLmsSettings;
 pub use crate::sandbox::wallet::SandboxWalletSettings;
 pub use load::{load, load_from, ConfigSource, LoadError};
+pub use ussd::{DialectSettings, PinSettings, ScreenSettings, UssdSettings};
 pub use validate::validate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -44,6 +46,7 @@ pub struct Settings {
     pub wallets: WalletsSettings,
     pub admin: AdminSettings,
     pub sandbox: SandboxSettings,
+    pub ussd: UssdSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -93,6 +93,51 @@ pub fn validate(s: &Settings) -> Vec<String> {
             "redis.url must start with redis:// or rediss://".into(),
         );
     }
+    problems.extend(ussd_problems(s));
+    problems
+}
+
+/// The USSD surface: the deadline must leave time for work, the MAC key must exist, every enabled
+/// dialect's guard must be well-formed, and in production every enabled dialect must restrict callers.
+fn ussd_problems(s: &Settings) -> Vec<String> {
+    let u = &s.ussd;
+    let mut problems = Vec::new();
+    if u.render_reserve >= u.hop_budget {
+        problems.push("ussd.render_reserve must be less than ussd.hop_budget".to_owned());
+    }
+    if u.session_ttl.is_zero() {
+        problems.push("ussd.session_ttl must be more than 0".to_owned());
+    }
+    if u.path_mac_key.expose_secret().len() < 16 {
+        problems.push("ussd.path_mac_key must be at least 16 characters (set MKOPO_USSD__PATH_MAC_KEY)".to_owned());
+    }
+    if u.languages.is_empty() {
+        problems.push("ussd.languages must name at least one language".to_owned());
+    }
+    if u.screen.budget < 60 || u.screen.ucs2_budget < 30 {
+        problems.push("ussd.screen budgets are too small for any screen (at least 60 and 30)".to_owned());
+    }
+    if u.pin.max_failures == 0 {
+        problems.push("ussd.pin.max_failures must be at least 1".to_owned());
+    }
+    for name in u.dialects.keys() {
+        if !["africastalking", "beem", "hubtel"].contains(&name.as_str()) {
+            problems.push(format!("ussd.dialects.{name} is not a dialect: use africastalking, beem or hubtel"));
+        }
+    }
+    if let Err(more) = crate::routes::ussd::UssdGateway::dialect_routes(u) {
+        problems.extend(more);
+    }
+    if s.environment == Environment::Production {
+        for (name, d) in u.dialects.iter().filter(|(_, d)| d.enabled) {
+            let token = d.path_token.as_ref().is_some_and(|t| !t.expose_secret().is_empty());
+            if !token && d.ip_allow.is_empty() {
+                problems.push(format!(
+                    "ussd.dialects.{name} is enabled without a path_token or ip_allow: production refuses open USSD routes"
+                ));
+            }
+        }
+    }
     problems
 }
 

@@ -194,7 +194,13 @@ impl Menu {
             *state = *replacement;
         }
         let next = match self.file.nodes.get(&state.node) {
-            Some(Node::Task { on, .. }) => on.get(result.outcome).cloned(),
+            Some(Node::Task { on, task }) => {
+                // Back never leads to a screen before something happened (a loan, a prompt, a customer).
+                if task.is_effect() {
+                    state.history.clear();
+                }
+                on.get(result.outcome).cloned()
+            }
             // A replaced state sits on a screen already: show it again.
             Some(_) => return Turn::Screen(self.render(state, budget)),
             None => None,
@@ -248,6 +254,9 @@ impl Menu {
     fn enter(&self, state: &mut State, id: &str, secret: Option<Secret>, budget: ScreenBudget) -> Turn {
         state.node = id.to_owned();
         state.page = 0;
+        if id == self.file.home {
+            state.history.clear();
+        }
         match self.file.nodes.get(id) {
             Some(Node::Task { task, .. }) => Turn::Task(TaskCall { task: *task, node: id.to_owned(), secret }),
             Some(_) => Turn::Screen(self.render(state, budget)),

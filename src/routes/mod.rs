@@ -4,6 +4,7 @@ pub mod admin;
 pub mod callbacks;
 pub mod daraja;
 pub mod health;
+pub mod ussd;
 
 use actix_web::HttpResponse;
 use serde::Serialize;

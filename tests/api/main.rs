@@ -13,3 +13,4 @@ mod money;
 mod readme;
 mod saga;
 mod store;
+mod ussd;

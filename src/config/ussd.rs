@@ -1,0 +1,96 @@
+//! `[ussd]` settings: the hop deadline, sessions, screens, navigation keys, PINs, menus, and one
+//! `[ussd.dialects.<name>]` table per aggregator (spec ussd-dialects §9).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::menu::NavKeys;
+use crate::ussd::guard::BasicAuthSettings;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UssdSettings {
+    /// From receipt to the last byte written (R3).
+    #[serde(with = "humantime_serde")]
+    pub hop_budget: Duration,
+    /// Kept back from the budget for rendering and writing the reply.
+    #[serde(with = "humantime_serde")]
+    pub render_reserve: Duration,
+    /// Idle lifetime of a session's state, refreshed on every hop.
+    #[serde(with = "humantime_serde")]
+    pub session_ttl: Duration,
+    /// A subscriber who dials again within this window may continue a broken-off session; 0 turns it off.
+    #[serde(with = "humantime_serde")]
+    pub resume_window: Duration,
+    pub max_body_bytes: usize,
+    /// Keys the MAC of stored AT paths, Beem inputs and staged PINs, so no raw input is stored (secret).
+    pub path_mac_key: SecretString,
+    /// `msisdn.default_country_code` of the spec: a leading 0 becomes this (overridable per dialect).
+    pub country_code: String,
+    /// Directory with `menu.toml` and `<lang>.ftl`; empty uses the menus built into the binary.
+    pub menus_dir: String,
+    /// Languages offered, the default first; each needs `<lang>.ftl`.
+    pub languages: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed for the dialects' IP allow-lists (CIDRs).
+    pub trusted_proxies: Vec<String>,
+    /// How long the borrow screen waits for the payout before saying "you will get an SMS".
+    #[serde(with = "humantime_serde")]
+    pub borrow_wait: Duration,
+    /// Delay before a repay prompt is sent, so it does not collide with the closing USSD screen.
+    #[serde(with = "humantime_serde")]
+    pub collection_delay: Duration,
+    /// Smallest "other amount" a subscriber may repay (whole currency units).
+    #[serde(with = "crate::domain::money::number")]
+    pub repay_min: Decimal,
+    /// Preset borrow amounts offered when they fall in the product's range (plus its minimum and maximum).
+    pub amount_presets: Vec<u64>,
+    /// Currency shown on screens.
+    pub currency: String,
+    pub screen: ScreenSettings,
+    pub nav: NavKeys,
+    pub pin: PinSettings,
+    pub dialects: BTreeMap<String, DialectSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScreenSettings {
+    /// GSM-7 septets per screen, without the `CON `/`END ` prefix.
+    pub budget: usize,
+    /// UTF-16 units per screen when a character forces UCS-2.
+    pub ucs2_budget: usize,
+    /// Per-operator GSM-7 budgets by network code or name (`64009`, `vodafone`).
+    #[serde(default)]
+    pub operators: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PinSettings {
+    /// Ask for a PIN at registration and before every borrow.
+    pub enabled: bool,
+    /// Wrong PINs before the subscriber is locked out.
+    pub max_failures: u32,
+    #[serde(with = "humantime_serde")]
+    pub lockout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DialectSettings {
+    pub enabled: bool,
+    /// Overrides `ussd.country_code` (Hubtel deployments use 233).
+    #[serde(default)]
+    pub country_code: String,
+    /// Base service codes, for deep-dial suffixes (`384*1234`).
+    #[serde(default)]
+    pub base_codes: Vec<String>,
+    /// Secret path segment: the route becomes `/ussd/<dialect>/{token}` (secret, ≥ 32 URL-safe characters).
+    #[serde(default)]
+    pub path_token: Option<SecretString>,
+    /// Source addresses (CIDRs) allowed to call; empty allows any.
+    #[serde(default)]
+    pub ip_allow: Vec<String>,
+    #[serde(default)]
+    pub basic_auth: Option<BasicAuthSettings>,
+}

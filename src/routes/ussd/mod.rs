@@ -1,0 +1,199 @@
+//! The aggregator callbacks (spec ussd-dialects §1): `POST /ussd/{africastalking,beem,hubtel}` (plus
+//! `/{path_token}` when one is configured) and Africa's Talking's `/events`. Each hop: authenticate,
+//! parse, take the session lock, derive (duplicate? notification?), run one menu turn under the hop
+//! deadline, store state and the cached reply, render. Once a body has parsed, every failure is a 200
+//! `END` screen, never a 5xx (R4).
+
+mod turn;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::Bytes;
+use futures::FutureExt;
+use secrecy::ExposeSecret;
+
+use crate::config::UssdSettings;
+use crate::journeys::Journeys;
+use crate::menu::Menu;
+use crate::session::{SessionKey, Sessions};
+use crate::ussd::guard::{AccessSettings, Guard, GuardInput};
+use crate::ussd::{parse_africastalking_event, Dialect, DialectCfg, Inbound, ScreenBudget, ServiceCode, UssdReply};
+
+/// One enabled dialect: its parsing settings and its access guard.
+pub struct DialectRoute {
+    pub cfg: DialectCfg,
+    pub guard: Guard,
+}
+
+/// Everything the USSD routes share.
+pub struct UssdGateway {
+    pub menu: Arc<Menu>,
+    pub journeys: Journeys,
+    pub sessions: Sessions,
+    pub settings: Arc<UssdSettings>,
+    pub dialects: BTreeMap<&'static str, (Dialect, DialectRoute)>,
+}
+
+const ALL: [Dialect; 3] = [Dialect::AfricasTalking, Dialect::Beem, Dialect::Hubtel];
+
+impl UssdGateway {
+    /// The enabled dialects with their guards; every configuration problem at once.
+    pub fn dialect_routes(
+        settings: &UssdSettings,
+    ) -> Result<BTreeMap<&'static str, (Dialect, DialectRoute)>, Vec<String>> {
+        let mut routes = BTreeMap::new();
+        let mut problems = Vec::new();
+        for dialect in ALL {
+            let Some(d) = settings.dialects.get(dialect.name()) else { continue };
+            if !d.enabled {
+                continue;
+            }
+            let access = AccessSettings {
+                path_token: d.path_token.clone(),
+                ip_allow: d.ip_allow.clone(),
+                basic_auth: d.basic_auth.clone(),
+            };
+            let guard = match Guard::new(&access, &settings.trusted_proxies) {
+                Ok(g) => g,
+                Err(e) => {
+                    problems.extend(e.problems.iter().map(|p| format!("ussd.dialects.{}.{p}", dialect.name())));
+                    continue;
+                }
+            };
+            let cc = if d.country_code.is_empty() { &settings.country_code } else { &d.country_code };
+            let mut cfg = DialectCfg::new(cc, settings.path_mac_key.expose_secret().as_bytes().to_vec());
+            cfg.base_codes = d.base_codes.iter().filter_map(|c| ServiceCode::parse(c)).collect();
+            cfg.max_body_bytes = settings.max_body_bytes;
+            routes.insert(dialect.name(), (dialect, DialectRoute { cfg, guard }));
+        }
+        if problems.is_empty() {
+            Ok(routes)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The screen budget for the subscriber's operator (`ussd.screen.operators.<network>`).
+    fn budget(&self, network: Option<&str>) -> ScreenBudget {
+        let screen = &self.settings.screen;
+        let gsm7 = network.and_then(|n| screen.operators.get(n)).copied().unwrap_or(screen.budget);
+        ScreenBudget { gsm7, ucs2: screen.ucs2_budget }
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, gateway: Arc<UssdGateway>) {
+    let limit = gateway.settings.max_body_bytes + 1024;
+    cfg.app_data(web::Data::from(gateway))
+        .app_data(web::PayloadConfig::new(limit))
+        .service(web::resource("/ussd/africastalking/events").route(web::post().to(at_events)))
+        .service(web::resource("/ussd/africastalking/{token}/events").route(web::post().to(at_events)))
+        .service(web::resource("/ussd/{dialect}").route(web::post().to(hop)))
+        .service(web::resource("/ussd/{dialect}/{token}").route(web::post().to(hop)));
+}
+
+fn guard_input<'a>(req: &'a HttpRequest, token: Option<&'a str>) -> GuardInput<'a> {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    GuardInput {
+        path_token: token,
+        peer: req.peer_addr().map(|a| a.ip()),
+        forwarded_for: header(header::HeaderName::from_static("x-forwarded-for")),
+        authorization: header(header::AUTHORIZATION),
+    }
+}
+
+fn empty(status: u16) -> HttpResponse {
+    HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST)).finish()
+}
+
+fn content_type(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+}
+
+/// Authenticates the route and parses the body, or answers with the R4 status and an empty body.
+fn admit<'g>(
+    gateway: &'g UssdGateway,
+    req: &HttpRequest,
+    dialect_name: &str,
+    token: Option<&str>,
+    body: &[u8],
+    events: bool,
+) -> Result<(Dialect, &'g DialectRoute, Inbound), Box<HttpResponse>> {
+    let Some((dialect, route)) = gateway.dialects.get(dialect_name) else { return Err(Box::new(empty(404))) };
+    if let Err(refusal) = route.guard.check(&guard_input(req, token)) {
+        tracing::warn!(dialect = dialect.name(), %refusal, "USSD callback refused");
+        let mut response = empty(refusal.status());
+        if let Some(challenge) = refusal.challenge() {
+            if let Ok(value) = header::HeaderValue::from_str(challenge) {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        return Err(Box::new(response));
+    }
+    let parsed = if events {
+        parse_africastalking_event(body, content_type(req), &route.cfg)
+    } else {
+        dialect.parse(body, content_type(req), &route.cfg)
+    };
+    match parsed {
+        Ok(inbound) => Ok((*dialect, route, inbound)),
+        Err(error) => {
+            tracing::info!(dialect = dialect.name(), %error, "USSD body refused");
+            Err(Box::new(empty(error.status())))
+        }
+    }
+}
+
+async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Bytes) -> HttpResponse {
+    let started = Instant::now();
+    let name = req.match_info().get("dialect").unwrap_or_default();
+    let (dialect, route, inbound) = match admit(&gateway, &req, name, req.match_info().get("token"), &body, false) {
+        Ok(admitted) => admitted,
+        Err(response) => return *response,
+    };
+    let outcome = std::panic::AssertUnwindSafe(gateway.process(dialect, route, &inbound, started)).catch_unwind().await;
+    let outcome = outcome.unwrap_or_else(|_| {
+        tracing::error!(dialect = dialect.name(), "a USSD turn panicked; answering with the error screen");
+        let lang = gateway.menu.catalog().default_language();
+        let screen = gateway.menu.message_screen(lang, "msg-error", &Default::default());
+        turn::Outcome::Reply { hop: 1, reply: UssdReply::end(screen.text) }
+    });
+    let (content, bytes) = match outcome {
+        turn::Outcome::Reply { hop, reply } => dialect.render(&inbound, hop, &reply),
+        turn::Outcome::Ack { hop } => dialect.ack(&inbound, hop),
+    };
+    HttpResponse::Ok().content_type(content).body(bytes)
+}
+
+/// Africa's Talking end-of-session notification: forget the session, acknowledge (R9). Never a turn.
+async fn at_events(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Bytes) -> HttpResponse {
+    let (dialect, _, inbound) =
+        match admit(&gateway, &req, "africastalking", req.match_info().get("token"), &body, true) {
+            Ok(admitted) => admitted,
+            Err(response) => return *response,
+        };
+    let key = SessionKey::new(dialect, &inbound.msisdn, &inbound.session_id);
+    if let crate::ussd::Signal::AtEnd(notice) = &inbound.signal {
+        tracing::info!(
+            dialect = dialect.name(),
+            msisdn = %inbound.msisdn,
+            session_id = %inbound.session_id,
+            reason = ?notice.reason,
+            status_known = notice.status_known,
+            hops = notice.hops_count,
+            duration_ms = notice.duration_ms,
+            "USSD session ended"
+        );
+        if notice.reason == crate::ussd::EndReason::Completed {
+            let _ = gateway.sessions.clear_snapshot(&inbound.msisdn).await;
+        }
+    }
+    if let Err(error) = gateway.sessions.delete(&key).await {
+        tracing::warn!(%error, "could not delete an ended USSD session; its TTL will");
+    }
+    let (content, bytes) = dialect.ack(&inbound, 0);
+    HttpResponse::Ok().content_type(content).body(bytes)
+}

@@ -1,0 +1,203 @@
+//! One hop under the session lock: load, derive against the hop memo, replay or acknowledge or run one
+//! menu turn (tasks bounded by the hop deadline), then store state and the cached reply with a
+//! compare-and-set so a notification that deleted the session meanwhile wins (R9).
+
+use std::time::{Duration, Instant};
+
+use super::{DialectRoute, UssdGateway};
+use crate::journeys::Ctx;
+use crate::menu::{Screen, State, Turn};
+use crate::session::{SessionKey, SessionRecord};
+use crate::store::StoreError;
+use crate::ussd::{Derived, Dialect, EndReason, HopMemo, Inbound, UssdEvent, UssdReply, UssdRequest};
+
+pub(super) enum Outcome {
+    Reply { hop: u32, reply: UssdReply },
+    Ack { hop: u32 },
+}
+
+/// Tasks one turn may chain before the menu is considered broken (a task looping to a task).
+const MAX_TASKS: usize = 12;
+
+impl UssdGateway {
+    pub(super) async fn process(
+        &self,
+        dialect: Dialect,
+        route: &DialectRoute,
+        inbound: &Inbound,
+        started: Instant,
+    ) -> Outcome {
+        let budget = self.settings.hop_budget;
+        let deadline = started + budget.saturating_sub(self.settings.render_reserve);
+        let key = SessionKey::new(dialect, &inbound.msisdn, &inbound.session_id);
+        // One turn per session at a time; a duplicate waits for the original's reply and replays it.
+        let token = loop {
+            match self.sessions.lock(&key, budget).await {
+                Ok(Some(token)) => break token,
+                Ok(None) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+                Ok(None) => return self.system(None, "msg-timeout"),
+                Err(error) => {
+                    tracing::error!(%error, dialect = dialect.name(), "session store unavailable");
+                    return self.system(None, "msg-error");
+                }
+            }
+        };
+        let outcome = match self.locked(dialect, route, inbound, &key, started, deadline).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(%error, dialect = dialect.name(), session_id = %inbound.session_id, "USSD hop failed");
+                self.system(None, "msg-error")
+            }
+        };
+        if let Err(error) = self.sessions.unlock(&key, &token).await {
+            tracing::warn!(%error, "could not release a session lock; it expires by itself");
+        }
+        outcome
+    }
+
+    async fn locked(
+        &self,
+        dialect: Dialect,
+        route: &DialectRoute,
+        inbound: &Inbound,
+        key: &SessionKey,
+        started: Instant,
+        deadline: Instant,
+    ) -> Result<Outcome, StoreError> {
+        let (version, record) = self.sessions.load(key).await?.unwrap_or_default();
+        let derived = dialect.derive(inbound, record.memo.as_ref(), &route.cfg);
+        let next_hop = record.memo.as_ref().map_or(1, |m| m.hop + 1);
+        let lang = record.state.as_ref().map(|s| s.lang.clone());
+        let (hop, reply, node, flag) = match derived {
+            Derived::Fresh { request, fingerprint } => {
+                let (state, screen) = self.turn(key, &request, record.state, deadline).await;
+                let reply = UssdReply { text: screen.text, end: screen.end };
+                let memo = HopMemo {
+                    hop: request.hop,
+                    fingerprint,
+                    reply: reply.clone(),
+                    last_sent_id: request.hop,
+                    ended: reply.end,
+                };
+                let state = if reply.end { None } else { state };
+                self.remember(key, &request, version, state, memo).await?;
+                (request.hop, reply, screen.node, "fresh")
+            }
+            Derived::Duplicate | Derived::Conflict => match record.memo {
+                Some(memo) => {
+                    let flag = if matches!(derived, Derived::Duplicate) { "duplicate" } else { "path_conflict" };
+                    (memo.hop, memo.reply, String::new(), flag)
+                }
+                None => return Ok(self.system(lang.as_deref(), "msg-error")),
+            },
+            Derived::Notice(request) => {
+                self.sessions.delete(key).await?;
+                if request.event == UssdEvent::Abort(EndReason::Completed) {
+                    self.sessions.clear_snapshot(&request.msisdn).await?;
+                }
+                tracing::info!(
+                    dialect = dialect.name(), msisdn = %request.msisdn, session_id = %request.session_id,
+                    hop = request.hop, event = ?request.event, "USSD session ended by the provider"
+                );
+                return Ok(Outcome::Ack { hop: request.hop });
+            }
+            Derived::Expired => {
+                let lang = self.sessions.language(&inbound.msisdn).await.ok().flatten();
+                return Ok(self.system_at(next_hop, lang.as_deref(), "msg-expired"));
+            }
+            Derived::Ended => return Ok(self.system_at(next_hop, lang.as_deref(), "msg-ended")),
+            Derived::Unsupported => return Ok(self.system_at(next_hop, lang.as_deref(), "msg-unsupported")),
+        };
+        // R12: what we log of a hop; never the input.
+        tracing::info!(
+            dialect = dialect.name(), msisdn = %inbound.msisdn, session_id = %inbound.session_id, hop,
+            node = %node, kind = flag, end = reply.end, latency_ms = started.elapsed().as_millis() as u64,
+            "USSD hop"
+        );
+        Ok(Outcome::Reply { hop, reply })
+    }
+
+    /// Stores the session after a fresh turn (compare-and-set) and keeps the resume snapshot in step.
+    async fn remember(
+        &self,
+        key: &SessionKey,
+        request: &UssdRequest,
+        version: u64,
+        state: Option<State>,
+        memo: HopMemo,
+    ) -> Result<(), StoreError> {
+        let resumable = state.as_ref().filter(|s| {
+            let file = self.menu.file();
+            s.node != file.home && s.node != file.resume
+        });
+        // Only a session broken off mid-journey is worth resuming; home or a closed screen clears it.
+        match resumable {
+            Some(s) => self.sessions.set_snapshot(&request.msisdn, s).await?,
+            None => self.sessions.clear_snapshot(&request.msisdn).await?,
+        }
+        let record = SessionRecord { memo: Some(memo), state };
+        if !self.sessions.save(key, version, &record).await? {
+            tracing::info!(session_id = %request.session_id, "session ended or moved on during the turn; not recreated");
+        }
+        Ok(())
+    }
+
+    /// Runs the engine from the request until it shows a screen, running its tasks under the deadline.
+    async fn turn(
+        &self,
+        key: &SessionKey,
+        request: &UssdRequest,
+        state: Option<State>,
+        deadline: Instant,
+    ) -> (Option<State>, Screen) {
+        let budget = self.budget(request.network.as_deref());
+        let menu = &self.menu;
+        let (mut state, mut turn) = match (request.event, state) {
+            (UssdEvent::Begin, _) => {
+                let lang = self.sessions.language(&request.msisdn).await.ok().flatten();
+                let lang = lang.unwrap_or_else(|| menu.catalog().default_language().to_owned());
+                menu.begin(&lang, budget)
+            }
+            (UssdEvent::Continue, Some(mut state)) => {
+                let turn = menu.answer(&mut state, &request.input, budget);
+                (state, turn)
+            }
+            (_, state) => {
+                let lang = state.map(|s| s.lang).unwrap_or_else(|| menu.catalog().default_language().to_owned());
+                return (None, menu.message_screen(&lang, "msg-expired", &Default::default()));
+            }
+        };
+        for _ in 0..MAX_TASKS {
+            let call = match turn {
+                Turn::Screen(screen) => return (Some(state), screen),
+                Turn::Task(call) => call,
+            };
+            let task = call.task.name();
+            let mut ctx = Ctx { key, msisdn: &request.msisdn, state: &mut state };
+            let ran = tokio::time::timeout_at(deadline.into(), self.journeys.run(call, &mut ctx)).await;
+            turn = match ran {
+                Ok(Ok(result)) => menu.resume(&mut state, result, budget),
+                Ok(Err(error)) => {
+                    tracing::error!(task, %error, msisdn = %request.msisdn, "USSD task failed");
+                    return (None, menu.message_screen(&state.lang, "msg-error", &state.slots));
+                }
+                Err(_) => {
+                    tracing::warn!(task, msisdn = %request.msisdn, "USSD hop deadline passed; ending the session");
+                    return (None, menu.message_screen(&state.lang, "msg-timeout", &state.slots));
+                }
+            };
+        }
+        tracing::error!(node = %state.node, "menu chained too many tasks in one turn");
+        (None, menu.message_screen(&state.lang, "msg-error", &state.slots))
+    }
+
+    fn system(&self, lang: Option<&str>, id: &str) -> Outcome {
+        self.system_at(1, lang, id)
+    }
+
+    fn system_at(&self, hop: u32, lang: Option<&str>, id: &str) -> Outcome {
+        let lang = lang.unwrap_or_else(|| self.menu.catalog().default_language());
+        let screen = self.menu.message_screen(lang, id, &Default::default());
+        Outcome::Reply { hop, reply: UssdReply::end(screen.text) }
+    }
+}

@@ -1,0 +1,193 @@
+//! USSD sessions over the [`crate::store::Store`] (Redis in deployments, moka for the embedded default):
+//! one versioned record per session (engine state + the dialect's hop memo, R1), a per-session lock
+//! so one turn runs at a time, and a few per-subscriber records — language, resume snapshot, PIN hash
+//! and failures, effect keys. Every write carries a TTL.
+
+use std::time::Duration;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::Msisdn;
+use crate::menu::State;
+use crate::store::{SharedStore, StoreError};
+use crate::ussd::{Dialect, HopMemo, UssdSessionId};
+
+/// What R1 keeps per session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    pub memo: Option<HopMemo>,
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<State>,
+}
+
+/// `ussd:{dialect}:{msisdn}:{session id, percent-encoded outside [A-Za-z0-9_.-]}` (R1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionKey(String);
+
+const KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-');
+
+impl SessionKey {
+    pub fn new(dialect: Dialect, msisdn: &Msisdn, session_id: &UssdSessionId) -> Self {
+        Self(format!("ussd:{}:{}:{}", dialect.name(), msisdn.as_str(), utf8_percent_encode(session_id.as_str(), KEEP)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn lock(&self) -> String {
+        format!("{}:lock", self.0)
+    }
+
+    /// The idempotency key of the effect a task node runs in this session (R2 "effect keys").
+    pub fn effect(&self, node: &str) -> String {
+        let digest = Sha256::digest(format!("{}\n{node}", self.0).as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("effect:{hex}")
+    }
+}
+
+/// How long per-subscriber settings live without a visit.
+const SUBSCRIBER_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
+/// Effects are remembered well beyond any session.
+const EFFECT_TTL: Duration = Duration::from_secs(24 * 3600);
+
+#[derive(Clone)]
+pub struct Sessions {
+    store: SharedStore,
+    ttl: Duration,
+    resume_window: Duration,
+}
+
+impl Sessions {
+    pub fn new(store: SharedStore, ttl: Duration, resume_window: Duration) -> Self {
+        Self { store, ttl, resume_window }
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    pub async fn load(&self, key: &SessionKey) -> Result<Option<(u64, SessionRecord)>, StoreError> {
+        let Some((version, bytes)) = self.store.load_versioned(key.as_str()).await? else { return Ok(None) };
+        match serde_json::from_slice(&bytes) {
+            Ok(record) => Ok(Some((version, record))),
+            Err(e) => {
+                // An unreadable record (older format) is a lost session, not an outage.
+                tracing::warn!(error = %e, "unreadable session record; starting afresh");
+                Ok(Some((version, SessionRecord::default())))
+            }
+        }
+    }
+
+    /// Compare-and-set on the session version; `false` when a notification deleted it or another turn won.
+    pub async fn save(&self, key: &SessionKey, version: u64, record: &SessionRecord) -> Result<bool, StoreError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(self.store.save_versioned(key.as_str(), version, &bytes, self.ttl).await?.is_some())
+    }
+
+    pub async fn delete(&self, key: &SessionKey) -> Result<(), StoreError> {
+        self.store.delete(key.as_str()).await
+    }
+
+    /// Takes the session's turn lock for `ttl` (the hop budget); `None` while another turn holds it.
+    pub async fn lock(&self, key: &SessionKey, ttl: Duration) -> Result<Option<String>, StoreError> {
+        self.store.lock(&key.lock(), ttl).await
+    }
+
+    pub async fn unlock(&self, key: &SessionKey, token: &str) -> Result<(), StoreError> {
+        self.store.unlock(&key.lock(), token).await
+    }
+
+    pub async fn language(&self, msisdn: &Msisdn) -> Result<Option<String>, StoreError> {
+        let bytes = self.store.get(&format!("sub:{}:lang", msisdn.as_str())).await?;
+        Ok(bytes.and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    pub async fn set_language(&self, msisdn: &Msisdn, lang: &str) -> Result<(), StoreError> {
+        self.store.set(&format!("sub:{}:lang", msisdn.as_str()), lang.as_bytes(), SUBSCRIBER_TTL).await
+    }
+
+    /// The screen a subscriber's broken-off session stopped at, if within the resume window.
+    pub async fn snapshot(&self, msisdn: &Msisdn) -> Result<Option<State>, StoreError> {
+        if self.resume_window.is_zero() {
+            return Ok(None);
+        }
+        let bytes = self.store.get(&format!("sub:{}:resume", msisdn.as_str())).await?;
+        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
+    }
+
+    pub async fn set_snapshot(&self, msisdn: &Msisdn, state: &State) -> Result<(), StoreError> {
+        if self.resume_window.is_zero() {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.store.set(&format!("sub:{}:resume", msisdn.as_str()), &bytes, self.resume_window).await
+    }
+
+    pub async fn clear_snapshot(&self, msisdn: &Msisdn) -> Result<(), StoreError> {
+        self.store.delete(&format!("sub:{}:resume", msisdn.as_str())).await
+    }
+
+    /// Claims an effect key; `Err(previous value)` when the effect already ran (or is running).
+    pub async fn claim_effect(&self, key: &str) -> Result<Result<(), Vec<u8>>, StoreError> {
+        if self.store.set_nx(key, b"", EFFECT_TTL).await? {
+            return Ok(Ok(()));
+        }
+        Ok(Err(self.store.get(key).await?.unwrap_or_default()))
+    }
+
+    /// Records what a claimed effect produced (a reference), for a retry that finds the claim.
+    pub async fn record_effect(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.store.set(key, value, EFFECT_TTL).await
+    }
+
+    pub async fn pin_hash(&self, msisdn: &Msisdn) -> Result<Option<String>, StoreError> {
+        let bytes = self.store.get(&format!("sub:{}:pin", msisdn.as_str())).await?;
+        Ok(bytes.and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    pub async fn set_pin_hash(&self, msisdn: &Msisdn, phc: &str) -> Result<(), StoreError> {
+        self.store.set(&format!("sub:{}:pin", msisdn.as_str()), phc.as_bytes(), SUBSCRIBER_TTL).await
+    }
+
+    /// Wrong PINs so far within the lockout window.
+    pub async fn pin_failures(&self, msisdn: &Msisdn) -> Result<u64, StoreError> {
+        let bytes = self.store.get(&format!("sub:{}:pinfail", msisdn.as_str())).await?;
+        Ok(bytes.and_then(|b| String::from_utf8(b).ok()?.parse().ok()).unwrap_or(0))
+    }
+
+    pub async fn add_pin_failure(&self, msisdn: &Msisdn, lockout: Duration) -> Result<u64, StoreError> {
+        self.store.incr(&format!("sub:{}:pinfail", msisdn.as_str()), lockout).await
+    }
+
+    pub async fn clear_pin_failures(&self, msisdn: &Msisdn) -> Result<(), StoreError> {
+        self.store.delete(&format!("sub:{}:pinfail", msisdn.as_str())).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_key_names_dialect_msisdn_and_the_encoded_session_id() {
+        let msisdn = Msisdn::parse("0712345678", "255").unwrap();
+        let id = UssdSessionId::parse("ATUid_1.a-b/c d").unwrap();
+        let key = SessionKey::new(Dialect::AfricasTalking, &msisdn, &id);
+        assert_eq!(key.as_str(), "ussd:africastalking:255712345678:ATUid_1.a-b%2Fc%20d");
+    }
+
+    #[test]
+    fn effect_keys_differ_by_node_and_session() {
+        let msisdn = Msisdn::parse("255712345678", "255").unwrap();
+        let a = SessionKey::new(Dialect::Beem, &msisdn, &UssdSessionId::parse("1").unwrap());
+        let b = SessionKey::new(Dialect::Beem, &msisdn, &UssdSessionId::parse("2").unwrap());
+        assert_ne!(a.effect("borrow-do"), a.effect("repay-do"));
+        assert_ne!(a.effect("borrow-do"), b.effect("borrow-do"));
+        assert_eq!(a.effect("borrow-do"), a.effect("borrow-do"));
+    }
+}

@@ -1,0 +1,5 @@
+//! The USSD surface end to end: real HTTP hops through each aggregator's dialect, sessions in real
+//! Redis, the sandbox LMS and the sandbox wallet behind them.
+
+mod journeys;
+pub mod phone;
