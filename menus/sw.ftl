@@ -77,7 +77,7 @@ cancelled-text = Imeghairiwa. Hakuna kilichofanyika.
 ## Salio
 balance-text = { $count ->
     [one] Mkopo wako:
-   *[other] Mikopo yako { $count }:
+   *[other] Mikopo yako ({ $count }):
 }
 balance-row = { $n }. { $product }: deni { $outstanding }
     Lipa { $next_amount } kabla ya { $next_date }{ $overdue ->

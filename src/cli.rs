@@ -42,6 +42,15 @@ pub enum Command {
     },
     /// Load and validate the settings, print a summary without secrets, and exit.
     CheckConfig,
+    /// Load and check the menus (targets, reachability, translations, screen lengths); exit 1 on problems.
+    CheckMenus {
+        /// Print the menu as a Mermaid flowchart instead.
+        #[arg(long)]
+        graph: bool,
+        /// A menus directory to check instead of `ussd.menus_dir` (menu.toml and <lang>.ftl).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Money that could not be posted: list it, or re-drive one item (via the admin API).
     Suspense {
         #[command(subcommand)]
@@ -84,6 +93,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", summary(&settings));
             Ok(())
         }
+        Command::CheckMenus { graph, dir } => check_menus(&settings, dir.as_deref(), graph),
         Command::Suspense { action: SuspenseAction::List, admin } => {
             admin_call(&settings, &admin, "GET", "/admin/suspense").await
         }
@@ -163,6 +173,27 @@ async fn sandbox(settings: Settings, host: &str, port: u16) -> anyhow::Result<()
         .run()
         .await
         .context("the sandbox LMS stopped with an error")
+}
+
+/// `mkopo check-menus [--graph] [--dir DIR]`: the boot's menu checks, for reviews and CI.
+fn check_menus(settings: &Settings, dir: Option<&std::path::Path>, graph: bool) -> anyhow::Result<()> {
+    let u = &settings.ussd;
+    let configured = (!u.menus_dir.trim().is_empty()).then(|| std::path::Path::new(u.menus_dir.trim()));
+    let dir = dir.or(configured);
+    let budget = crate::ussd::ScreenBudget { gsm7: u.screen.budget, ucs2: u.screen.ucs2_budget };
+    let menu = crate::menu::Menu::load(dir, &u.languages, u.nav.clone(), budget)?;
+    if graph {
+        print!("{}", crate::menu::mermaid(&menu));
+    } else {
+        let source = dir.map_or_else(|| "built-in menus".to_owned(), |d| d.display().to_string());
+        println!(
+            "menus OK ({source}): {} nodes, languages {}, every screen within {} septets",
+            menu.file().nodes.len(),
+            menu.catalog().languages().join(", "),
+            budget.gsm7
+        );
+    }
+    Ok(())
 }
 
 fn summary(s: &Settings) -> String {

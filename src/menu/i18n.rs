@@ -16,6 +16,9 @@ pub struct Catalog {
     order: Vec<String>,
     bundles: BTreeMap<String, FluentBundle<FluentResource>>,
     ids: BTreeMap<String, BTreeSet<String>>,
+    /// The variables each message uses, per language: only those are converted when formatting (a
+    /// screen costs microseconds, not one conversion of every slot per message).
+    vars: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -31,6 +34,7 @@ impl Catalog {
         let mut order = Vec::new();
         let mut bundles = BTreeMap::new();
         let mut ids = BTreeMap::new();
+        let mut vars = BTreeMap::new();
         for (code, source) in sources {
             let langid: LanguageIdentifier = match code.parse() {
                 Ok(l) => l,
@@ -49,11 +53,20 @@ impl Catalog {
                 }
             };
             let mut names = BTreeSet::new();
+            let mut used = BTreeMap::new();
             for entry in resource.entries() {
                 if let fluent_syntax::ast::Entry::Message(m) = entry {
                     names.insert(m.id.name.to_owned());
+                    let mut found = Vec::new();
+                    if let Some(pattern) = &m.value {
+                        pattern_vars(pattern, &mut found);
+                    }
+                    found.sort();
+                    found.dedup();
+                    used.insert(m.id.name.to_owned(), found);
                 }
             }
+            vars.insert(code.clone(), used);
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
             bundle.set_use_isolating(false);
             if let Err(errors) = bundle.add_resource(resource) {
@@ -69,7 +82,7 @@ impl Catalog {
             problems.push("no language files".to_owned());
         }
         if problems.is_empty() {
-            Ok(Self { order, bundles, ids })
+            Ok(Self { order, bundles, ids, vars })
         } else {
             Err(problems)
         }
@@ -105,20 +118,31 @@ impl Catalog {
     /// sees an empty screen (the loader has already refused menus with missing messages).
     pub fn format(&self, lang: &str, id: &str, slots: &Slots, row: Option<(&Item, usize)>) -> String {
         let lang = self.resolve(lang);
-        let bundle = &self.bundles[lang];
-        let message = bundle.get_message(id).or_else(|| self.bundles[self.default_language()].get_message(id));
-        let Some(pattern) = message.and_then(|m| m.value()) else {
+        let (lang, bundle, message) = match self.bundles[lang].get_message(id) {
+            Some(m) => (lang, &self.bundles[lang], m),
+            None => {
+                let fallback = self.default_language();
+                match self.bundles[fallback].get_message(id) {
+                    Some(m) => (fallback, &self.bundles[fallback], m),
+                    None => return id.to_owned(),
+                }
+            }
+        };
+        let Some(pattern) = message.value() else {
             return id.to_owned();
         };
         let mut args = FluentArgs::new();
-        for (name, value) in slots.iter() {
-            args.set(name.replace('.', "_"), to_fluent(value));
-        }
-        if let Some((item, n)) = row {
-            for (name, value) in item {
-                args.set(name.clone(), to_fluent(value));
+        let names = self.vars.get(lang).and_then(|v| v.get(id)).map(Vec::as_slice).unwrap_or_default();
+        for name in names {
+            match row {
+                Some((_, n)) if name == "n" => args.set("n", FluentValue::from(n)),
+                Some((item, _)) if item.contains_key(name.as_str()) => args.set(name.clone(), to_fluent(&item[name])),
+                _ => {
+                    if let Some(value) = slot(slots, name) {
+                        args.set(name.clone(), to_fluent(value));
+                    }
+                }
             }
-            args.set("n", FluentValue::from(n));
         }
         let mut errors = Vec::new();
         let text = bundle.format_pattern(pattern, Some(&args), &mut errors).into_owned();
@@ -126,6 +150,53 @@ impl Catalog {
             tracing::warn!(message = id, lang, errors = errors.len(), "message formatted with missing variables");
         }
         text
+    }
+}
+
+/// A Fluent variable's slot: `repay_min` is itself, `loan_next_amount` is `loan.next_amount`.
+fn slot<'s>(slots: &'s Slots, name: &str) -> Option<&'s Value> {
+    slots.get(name).or_else(|| {
+        let (head, tail) = name.split_once('_')?;
+        slots.get(&format!("{head}.{tail}"))
+    })
+}
+
+fn pattern_vars(pattern: &fluent_syntax::ast::Pattern<&str>, out: &mut Vec<String>) {
+    use fluent_syntax::ast::PatternElement;
+    for element in &pattern.elements {
+        if let PatternElement::Placeable { expression } = element {
+            expression_vars(expression, out);
+        }
+    }
+}
+
+fn expression_vars(expression: &fluent_syntax::ast::Expression<&str>, out: &mut Vec<String>) {
+    use fluent_syntax::ast::Expression;
+    match expression {
+        Expression::Select { selector, variants } => {
+            inline_vars(selector, out);
+            for variant in variants {
+                pattern_vars(&variant.value, out);
+            }
+        }
+        Expression::Inline(inline) => inline_vars(inline, out),
+    }
+}
+
+fn inline_vars(inline: &fluent_syntax::ast::InlineExpression<&str>, out: &mut Vec<String>) {
+    use fluent_syntax::ast::InlineExpression;
+    match inline {
+        InlineExpression::VariableReference { id } => out.push(id.name.to_owned()),
+        InlineExpression::Placeable { expression } => expression_vars(expression, out),
+        InlineExpression::FunctionReference { arguments, .. } => {
+            for arg in &arguments.positional {
+                inline_vars(arg, out);
+            }
+            for arg in &arguments.named {
+                inline_vars(&arg.value, out);
+            }
+        }
+        _ => {}
     }
 }
 

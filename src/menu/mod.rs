@@ -3,7 +3,7 @@
 //! handler. [`Menu::load`] checks everything (targets, reachability, translations, screen lengths)
 //! before a subscriber dials in; `mkopo check-menus` runs the same checks for reviews and CI.
 
-mod check;
+pub(crate) mod check;
 mod engine;
 mod i18n;
 pub mod model;

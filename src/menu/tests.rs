@@ -316,3 +316,60 @@ fn the_graph_is_a_mermaid_flowchart_with_every_node_and_edge() {
     assert!(g.contains("  borrow -->|eligible| borrow_products\n"), "{g}");
     assert!(g.contains("  start{{\"start: lookup\"}}\n"), "{g}");
 }
+
+/// Every screen of every journey, rendered at its widest in one language, as reviewed text.
+fn all_screens(m: &Menu, lang: &str) -> String {
+    let mut out = String::new();
+    for (id, node) in &m.file().nodes {
+        if matches!(node, Node::Task { .. }) {
+            continue;
+        }
+        let state = State {
+            node: id.clone(),
+            lang: lang.to_owned(),
+            slots: sample_slots(),
+            page: 0,
+            history: vec![m.file().home.clone()],
+            error: None,
+        };
+        let screen = m.render(&state, budget());
+        let count = crate::ussd::count(&screen.text);
+        let kind = if screen.end { "END" } else { "CON" };
+        out.push_str(&format!("## {id} [{kind}, {} units]\n{}\n\n", count.units, screen.text));
+    }
+    for id in check::SYSTEM_MESSAGES.iter().filter(|id| id.starts_with("msg-")) {
+        let screen = m.message_screen(lang, id, &Slots::new());
+        out.push_str(&format!("## {id} [END]\n{}\n\n", screen.text));
+    }
+    out
+}
+
+/// Snapshots of every screen in both languages: a wording change shows in review. `UPDATE_SNAPSHOTS=1`
+/// rewrites them.
+#[test]
+fn every_screen_matches_its_reviewed_snapshot_in_both_languages() {
+    let m = menu();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for lang in ["en", "sw"] {
+        let path = dir.join(format!("screens.{lang}.txt"));
+        let actual = all_screens(&m, lang);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} is missing; run with UPDATE_SNAPSHOTS=1", path.display()));
+        if expected != actual {
+            let first = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
+            panic!(
+                "{} differs from the rendered screens at line {}:\n  expected: {:?}\n  actual:   {:?}\n\
+                 review the change and run with UPDATE_SNAPSHOTS=1",
+                path.display(),
+                first + 1,
+                expected.lines().nth(first),
+                actual.lines().nth(first)
+            );
+        }
+    }
+}

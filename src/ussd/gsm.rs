@@ -33,8 +33,39 @@ const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ
 ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 const EXTENSION: &str = "^{}\\[]~|€\u{0c}";
 
+/// Septets of each ASCII character (0 = no GSM-7 form): screens are mostly ASCII, and a table lookup
+/// is much cheaper than searching the alphabet strings for every character.
+const ASCII: [u8; 128] = ascii_table();
+
+const fn ascii_table() -> [u8; 128] {
+    let mut table = [0u8; 128];
+    let basic = BASIC.as_bytes();
+    let mut i = 0;
+    while i < basic.len() {
+        if basic[i] < 128 {
+            table[basic[i] as usize] = 1;
+        }
+        i += 1;
+    }
+    let ext = EXTENSION.as_bytes();
+    let mut i = 0;
+    while i < ext.len() {
+        if ext[i] < 128 {
+            table[ext[i] as usize] = 2;
+        }
+        i += 1;
+    }
+    table
+}
+
 /// Septets one character takes in GSM-7, `None` if it has no GSM-7 form.
 pub fn septets(c: char) -> Option<usize> {
+    if c.is_ascii() {
+        return match ASCII[c as usize] {
+            0 => None,
+            n => Some(n as usize),
+        };
+    }
     if BASIC.contains(c) {
         Some(1)
     } else if EXTENSION.contains(c) {

@@ -159,3 +159,43 @@ async fn the_sandbox_wallet_runs_standalone_and_guards_its_api() {
         client.get(format!("{base}/transactions/L0000000018")).bearer_auth("sandbox-wallet-key").send().await.unwrap();
     assert_eq!(found.status(), 200);
 }
+
+fn mkopo(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("MKOPO_TELEMETRY__FILTER", "error")
+        .output()
+        .expect("mkopo runs")
+}
+
+#[test]
+fn check_menus_passes_the_shipped_menus_and_prints_a_mermaid_graph() {
+    let out = mkopo(&["check-menus"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("menus OK (built-in menus):"), "{stdout}");
+    let out = mkopo(&["check-menus", "--graph"]);
+    let graph = String::from_utf8_lossy(&out.stdout);
+    assert!(graph.starts_with("flowchart TD\n") && graph.contains("main -->|1| borrow"), "{graph}");
+}
+
+#[test]
+fn check_menus_fails_loudly_on_a_broken_menu_directory() {
+    let dir = std::env::temp_dir().join(format!("mkopo-menus-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("menus");
+    let menu = std::fs::read_to_string(root.join("menu.toml"))
+        .unwrap()
+        .replace("goto = \"borrow-quote\"", "goto = \"nowhere\"");
+    std::fs::write(dir.join("menu.toml"), menu).unwrap();
+    let sw = std::fs::read_to_string(root.join("sw.ftl")).unwrap().replace("main-borrow = Kopa\n", "");
+    std::fs::write(dir.join("sw.ftl"), sw).unwrap();
+    std::fs::copy(root.join("en.ftl"), dir.join("en.ftl")).unwrap();
+    let out = mkopo(&["check-menus", "--dir", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("node `borrow-amount` leads to the unknown node `nowhere`"), "{stderr}");
+    assert!(stderr.contains("message `main-borrow` is missing in sw.ftl"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
