@@ -12,5 +12,6 @@ mod lms_token;
 mod money;
 mod readme;
 mod saga;
+mod session;
 mod store;
 mod ussd;

@@ -56,9 +56,17 @@ impl DialectCfg {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Fingerprint {
     /// AT: the previous `text` as its byte length and keyed MAC (§3.2).
-    AtPath { len: usize, mac: [u8; 32] },
+    AtPath {
+        len: usize,
+        #[serde(with = "hex32")]
+        mac: [u8; 32],
+    },
     /// Beem: `(request_id, input)`, the input as a keyed digest.
-    Beem { request_id: Option<u64>, input_mac: [u8; 32] },
+    Beem {
+        request_id: Option<u64>,
+        #[serde(with = "hex32")]
+        input_mac: [u8; 32],
+    },
     /// Hubtel: the highest `Sequence` seen, if any.
     Hubtel { sequence: Option<u64> },
 }
@@ -111,4 +119,26 @@ pub(crate) fn request(inbound: &Inbound, event: UssdEvent, input: &str, hop: u32
 /// The deep-dial suffix of a stripped dialled string against the request's code, then the configured bases.
 pub(crate) fn deep_dial_suffix(dialled: &str, own: Option<&ServiceCode>, cfg: &DialectCfg) -> Option<String> {
     own.into_iter().chain(&cfg.base_codes).find_map(|base| base.suffix_of(dialled)).map(str::to_owned)
+}
+
+/// A 32-byte MAC as 64 hex characters in the stored session (half the size of a JSON number array).
+mod hex32 {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        s.serialize_str(&hex)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let hex = <&str>::deserialize(d)?;
+        if hex.len() != 64 || !hex.is_ascii() {
+            return Err(D::Error::custom("expected 64 hex characters"));
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(D::Error::custom)?;
+        }
+        Ok(out)
+    }
 }

@@ -1,0 +1,169 @@
+//! USSD session records on a real Redis: compare-and-set saves, a notification's delete winning over a
+//! late turn, per-subscriber language and resume snapshots with their TTLs, effect claims.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mkopo::domain::Msisdn;
+use mkopo::menu::State;
+use mkopo::session::{SessionKey, SessionRecord, Sessions};
+use mkopo::store::RedisStore;
+use mkopo::ussd::{Dialect, UssdReply, UssdSessionId};
+
+async fn sessions(resume_window: Duration) -> Sessions {
+    sessions_with_prefix(resume_window).await.0
+}
+
+async fn sessions_with_prefix(resume_window: Duration) -> (Sessions, String) {
+    let prefix = format!("mkopo-test-{}", uuid::Uuid::new_v4());
+    let store = RedisStore::connect(&crate::store::redis_url(), &prefix, Duration::from_secs(2)).await.unwrap();
+    (Sessions::new(Arc::new(store), Duration::from_secs(300), resume_window), prefix)
+}
+
+fn key() -> (Msisdn, SessionKey) {
+    let msisdn = Msisdn::parse("255712345678", "255").unwrap();
+    let id = UssdSessionId::parse(&uuid::Uuid::new_v4().to_string()).unwrap();
+    let key = SessionKey::new(Dialect::Beem, &msisdn, &id);
+    (msisdn, key)
+}
+
+fn state(node: &str) -> State {
+    State {
+        node: node.into(),
+        lang: "sw".into(),
+        slots: Default::default(),
+        page: 0,
+        history: vec!["main".into()],
+        error: None,
+    }
+}
+
+#[tokio::test]
+async fn a_session_record_round_trips_and_a_stale_version_is_refused() {
+    let s = sessions(Duration::from_secs(60)).await;
+    let (_, key) = key();
+    assert!(s.load(&key).await.unwrap().is_none());
+    let record = SessionRecord { memo: None, state: Some(state("main")) };
+    assert!(s.save(&key, 0, &record).await.unwrap());
+    let (version, loaded) = s.load(&key).await.unwrap().unwrap();
+    assert_eq!((version, &loaded), (1, &record));
+    assert!(!s.save(&key, 0, &record).await.unwrap(), "a second first write loses");
+    assert!(s.save(&key, 1, &record).await.unwrap());
+    assert!(!s.save(&key, 1, &record).await.unwrap(), "a stale version loses");
+}
+
+#[tokio::test]
+async fn a_turn_finishing_after_an_end_notification_does_not_recreate_the_session() {
+    let s = sessions(Duration::from_secs(60)).await;
+    let (_, key) = key();
+    let record = SessionRecord { memo: None, state: Some(state("borrow-amount")) };
+    assert!(s.save(&key, 0, &record).await.unwrap());
+    s.delete(&key).await.unwrap();
+    assert!(!s.save(&key, 1, &record).await.unwrap());
+    assert!(s.load(&key).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn one_turn_at_a_time_holds_the_session_lock() {
+    let s = sessions(Duration::from_secs(60)).await;
+    let (_, key) = key();
+    let token = s.lock(&key, Duration::from_secs(4)).await.unwrap().expect("free");
+    assert!(s.lock(&key, Duration::from_secs(4)).await.unwrap().is_none());
+    s.unlock(&key, &token).await.unwrap();
+    assert!(s.lock(&key, Duration::from_secs(4)).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn language_persists_per_subscriber_and_the_resume_snapshot_expires_with_its_window() {
+    let s = sessions(Duration::from_millis(300)).await;
+    let (msisdn, _) = key();
+    assert_eq!(s.language(&msisdn).await.unwrap(), None);
+    s.set_language(&msisdn, "sw").await.unwrap();
+    assert_eq!(s.language(&msisdn).await.unwrap().as_deref(), Some("sw"));
+    s.set_snapshot(&msisdn, &state("repay-how")).await.unwrap();
+    assert_eq!(s.snapshot(&msisdn).await.unwrap().map(|st| st.node), Some("repay-how".to_owned()));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(s.snapshot(&msisdn).await.unwrap().is_none(), "gone after the window");
+}
+
+#[tokio::test]
+async fn an_effect_is_claimed_once_and_its_result_is_found_by_a_retry() {
+    let s = sessions(Duration::from_secs(60)).await;
+    let (_, key) = key();
+    let effect = key.effect("borrow-do");
+    assert_eq!(s.claim_effect(&effect).await.unwrap(), Ok(()));
+    s.record_effect(&effect, b"L0000000042").await.unwrap();
+    assert_eq!(s.claim_effect(&effect).await.unwrap(), Err(b"L0000000042".to_vec()));
+}
+
+#[tokio::test]
+async fn a_live_session_at_its_largest_screen_takes_well_under_two_kilobytes_in_redis() {
+    let (s, prefix) = sessions_with_prefix(Duration::from_secs(60)).await;
+    let (_, key) = key();
+    let big = borrow_confirmation_state();
+    let memo = mkopo::ussd::HopMemo {
+        hop: 4,
+        fingerprint: mkopo::ussd::Fingerprint::AtPath { len: 9, mac: [7; 32] },
+        reply: UssdReply::con("x".repeat(160)),
+        last_sent_id: 4,
+        ended: false,
+    };
+    let record = SessionRecord { memo: Some(memo), state: Some(big) };
+    let bytes = serde_json::to_vec(&record).unwrap().len();
+    assert!(s.save(&key, 0, &record).await.unwrap());
+    assert!(bytes < 2048, "the widest session record serialises to {bytes} bytes");
+    let mut conn =
+        redis::Client::open(crate::store::redis_url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let used: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(format!("{prefix}:{}", key.as_str()))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(used > 0 && used <= 2048, "Redis holds the widest live session in {used} bytes");
+}
+
+/// The state at the borrow confirmation, reached through the real menu with the sandbox's three
+/// products and four presets: the largest state any shipped journey holds.
+fn borrow_confirmation_state() -> State {
+    use mkopo::menu::{Item, Menu, NavKeys, TaskResult, Turn, Value};
+    let budget = mkopo::ussd::ScreenBudget::default();
+    let menu = Menu::load(None, &[], NavKeys::default(), budget).unwrap();
+    let amount = |n: i64| Value::Amount(n.into());
+    let product = |id: &str, name: &str, min: i64, max: i64| -> Item {
+        [
+            ("id".to_owned(), Value::Text(id.into())),
+            ("name".to_owned(), Value::Text(name.into())),
+            ("min".to_owned(), amount(min)),
+            ("max".to_owned(), amount(max)),
+        ]
+        .into_iter()
+        .collect()
+    };
+    let (mut st, _) = menu.begin("en", budget);
+    let registered =
+        TaskResult::outcome("registered").with("currency", Value::Text("TZS".into())).with("repay_min", amount(100));
+    menu.resume(&mut st, registered, budget);
+    menu.answer(&mut st, "1", budget);
+    let products = vec![
+        product("1", "Halotel 7-Day Loan", 1_000, 50_000),
+        product("2", "Halotel 30-Day Loan", 5_000, 50_000),
+        product("3", "Halotel 3-Month Loan", 50_000, 50_000),
+    ];
+    menu.resume(&mut st, TaskResult::outcome("eligible").with("products", Value::List(products)), budget);
+    menu.answer(&mut st, "1", budget);
+    let presets: Vec<Item> = [1_000, 10_000, 20_000, 50_000]
+        .iter()
+        .map(|a| [("amount".to_owned(), amount(*a))].into_iter().collect())
+        .collect();
+    menu.resume(&mut st, TaskResult::outcome("ok").with("amounts", Value::List(presets)), budget);
+    menu.answer(&mut st, "4", budget);
+    let quote = TaskResult::outcome("ok")
+        .with("amount", amount(50_000))
+        .with("charges", amount(5_500))
+        .with("total", amount(55_500))
+        .with("due", Value::Date(chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()));
+    let turn = menu.resume(&mut st, quote, budget);
+    assert!(matches!(turn, Turn::Screen(ref s) if s.node == "borrow-confirm"), "{turn:?}");
+    st
+}
