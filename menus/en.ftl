@@ -17,6 +17,7 @@ error-pin-mismatch = The PINs did not match. Try again.
 
 ## System screens
 msg-timeout = We are still working on your request. You will get an SMS.
+msg-slow = The service is slow right now. Please try again in a few minutes.
 msg-error = Sorry, something went wrong. Please try again later.
 msg-expired = Session expired. Please dial again.
 msg-ended = This session has ended. Please dial again.

@@ -17,6 +17,7 @@ error-pin-mismatch = PIN hazifanani. Jaribu tena.
 
 ## Skrini za mfumo
 msg-timeout = Tunashughulikia ombi lako. Utapokea SMS.
+msg-slow = Huduma iko polepole sasa. Tafadhali jaribu tena baada ya dakika chache.
 msg-error = Samahani, kuna tatizo. Tafadhali jaribu tena baadaye.
 msg-expired = Muda umeisha. Tafadhali piga tena.
 msg-ended = Kipindi hiki kimeisha. Tafadhali piga tena.

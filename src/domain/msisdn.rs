@@ -8,7 +8,7 @@ use std::fmt;
 pub enum MsisdnError {
     #[error("a phone number must contain only digits, optionally after a leading '+'")]
     NotDigits,
-    #[error("a phone number must have 9 to 15 digits after normalisation, found {0}")]
+    #[error("a phone number must have 8 to 15 digits after normalisation, found {0}")]
     BadLength(usize),
 }
 
@@ -33,7 +33,7 @@ impl Msisdn {
         } else {
             digits.to_owned()
         };
-        if !(9..=15).contains(&international.len()) {
+        if !(8..=15).contains(&international.len()) {
             return Err(MsisdnError::BadLength(international.len()));
         }
         Ok(Self(international))
@@ -91,7 +91,7 @@ impl Msisdn {
         if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
             return Err(MsisdnError::NotDigits);
         }
-        if !(9..=15).contains(&raw.len()) {
+        if !(8..=15).contains(&raw.len()) {
             return Err(MsisdnError::BadLength(raw.len()));
         }
         Ok(Self(raw.to_owned()))

@@ -14,7 +14,7 @@ use super::Menu;
 use crate::ussd::ScreenBudget;
 
 /// Messages the engine and the handler use by id, whatever the menu says.
-pub const SYSTEM_MESSAGES: [&str; 14] = [
+pub const SYSTEM_MESSAGES: [&str; 15] = [
     "error-choice",
     "error-not-number",
     "error-min",
@@ -25,6 +25,7 @@ pub const SYSTEM_MESSAGES: [&str; 14] = [
     "nav-more",
     "nav-back",
     "msg-timeout",
+    "msg-slow",
     "msg-error",
     "msg-expired",
     "msg-ended",

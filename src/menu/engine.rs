@@ -196,7 +196,7 @@ impl Menu {
         let next = match self.file.nodes.get(&state.node) {
             Some(Node::Task { on, task }) => {
                 // Back never leads to a screen before something happened (a loan, a prompt, a customer).
-                if task.is_effect() {
+                if task.seals_history() {
                     state.history.clear();
                 }
                 on.get(result.outcome).cloned()

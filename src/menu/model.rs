@@ -187,4 +187,9 @@ impl Task {
     pub fn is_effect(self) -> bool {
         matches!(self, Task::Register | Task::Borrow | Task::Repay)
     }
+
+    /// After these, Back must not lead to the screens before them (the PIN is set, the loan is asked).
+    pub fn seals_history(self) -> bool {
+        self.is_effect() || matches!(self, Task::PinSet)
+    }
 }

@@ -234,7 +234,7 @@ fn session_state_stays_small() {
 }
 
 const TINY_FTL: &str = "a = A\nb = B\nerror-choice = x\nerror-not-number = x\nerror-min = x\nerror-max = x\n\
-error-digits = x\nerror-pin-wrong = x\nerror-pin-mismatch = x\nnav-more = x\nnav-back = x\nmsg-timeout = x\n\
+error-digits = x\nerror-pin-wrong = x\nerror-pin-mismatch = x\nnav-more = x\nnav-back = x\nmsg-timeout = x\nmsg-slow = x\n\
 msg-error = x\nmsg-expired = x\nmsg-ended = x\nmsg-unsupported = x\n";
 
 fn problems(menu: &str, langs: &[(&str, &str)]) -> Vec<String> {

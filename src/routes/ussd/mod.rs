@@ -140,15 +140,29 @@ fn admit<'g>(
     };
     match parsed {
         Ok(inbound) => Ok((*dialect, route, inbound)),
+        // The message names the problem (field, limit), never the input, so integrators can fix their side.
         Err(error) => {
             tracing::info!(dialect = dialect.name(), %error, "USSD body refused");
-            Err(Box::new(empty(error.status())))
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            Err(Box::new(HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(error.to_string())))
         }
     }
 }
 
-async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Bytes) -> HttpResponse {
+/// A body actix could not read (over the payload limit): 413 like the parser's own limit.
+fn unreadable(error: &actix_web::Error) -> HttpResponse {
+    tracing::info!(%error, "USSD body unreadable");
+    HttpResponse::PayloadTooLarge()
+        .content_type("text/plain; charset=utf-8")
+        .body("the body is over the configured limit")
+}
+
+async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Result<Bytes, actix_web::Error>) -> HttpResponse {
     let started = Instant::now();
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => return unreadable(&error),
+    };
     let name = req.match_info().get("dialect").unwrap_or_default();
     let (dialect, route, inbound) = match admit(&gateway, &req, name, req.match_info().get("token"), &body, false) {
         Ok(admitted) => admitted,
@@ -169,7 +183,15 @@ async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Bytes) -> 
 }
 
 /// Africa's Talking end-of-session notification: forget the session, acknowledge (R9). Never a turn.
-async fn at_events(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Bytes) -> HttpResponse {
+async fn at_events(
+    gateway: web::Data<UssdGateway>,
+    req: HttpRequest,
+    body: Result<Bytes, actix_web::Error>,
+) -> HttpResponse {
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => return unreadable(&error),
+    };
     let (dialect, _, inbound) =
         match admit(&gateway, &req, "africastalking", req.match_info().get("token"), &body, true) {
             Ok(admitted) => admitted,

@@ -126,14 +126,13 @@ impl UssdGateway {
         state: Option<State>,
         memo: HopMemo,
     ) -> Result<(), StoreError> {
-        let resumable = state.as_ref().filter(|s| {
-            let file = self.menu.file();
-            s.node != file.home && s.node != file.resume
-        });
-        // Only a session broken off mid-journey is worth resuming; home or a closed screen clears it.
-        match resumable {
-            Some(s) => self.sessions.set_snapshot(&request.msisdn, s).await?,
-            None => self.sessions.clear_snapshot(&request.msisdn).await?,
+        // Only a session broken off mid-journey is worth resuming; home or a closed screen clears it, and
+        // the resume offer itself keeps it for the subscriber's answer.
+        let file = self.menu.file();
+        match state.as_ref() {
+            Some(s) if s.node == file.resume => {}
+            Some(s) if s.node != file.home => self.sessions.set_snapshot(&request.msisdn, s).await?,
+            _ => self.sessions.clear_snapshot(&request.msisdn).await?,
         }
         let record = SessionRecord { memo: Some(memo), state };
         if !self.sessions.save(key, version, &record).await? {
@@ -173,6 +172,7 @@ impl UssdGateway {
                 Turn::Task(call) => call,
             };
             let task = call.task.name();
+            let effect = call.task.is_effect();
             let mut ctx = Ctx { key, msisdn: &request.msisdn, state: &mut state };
             let ran = tokio::time::timeout_at(deadline.into(), self.journeys.run(call, &mut ctx)).await;
             turn = match ran {
@@ -181,9 +181,12 @@ impl UssdGateway {
                     tracing::error!(task, %error, msisdn = %request.msisdn, "USSD task failed");
                     return (None, menu.message_screen(&state.lang, "msg-error", &state.slots));
                 }
+                // Past the deadline an effect may still complete (and the subscriber hears of it by SMS);
+                // a read that overran only means "try again later".
                 Err(_) => {
                     tracing::warn!(task, msisdn = %request.msisdn, "USSD hop deadline passed; ending the session");
-                    return (None, menu.message_screen(&state.lang, "msg-timeout", &state.slots));
+                    let id = if effect { "msg-timeout" } else { "msg-slow" };
+                    return (None, menu.message_screen(&state.lang, id, &state.slots));
                 }
             };
         }

@@ -1,5 +1,9 @@
 //! The USSD surface end to end: real HTTP hops through each aggregator's dialect, sessions in real
 //! Redis, the sandbox LMS and the sandbox wallet behind them.
 
+mod edges;
+mod faults;
+mod guards;
 mod journeys;
 pub mod phone;
+mod pin;

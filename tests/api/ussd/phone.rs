@@ -60,12 +60,21 @@ pub struct Phone {
     counter: u64,
     last_body: Option<(String, Vec<u8>)>,
     pub screen: Screen,
+    /// The body of the last answer, exactly as received.
+    pub raw: String,
 }
 
 impl Phone {
     /// Dials the service code and reads the first screen.
     pub async fn dial(app: &TestApp, via: Via, msisdn: &str) -> Phone {
-        let mut phone = Phone {
+        let mut phone = Phone::unseen(app, via, msisdn);
+        phone.begin().await;
+        phone
+    }
+
+    /// A phone with a fresh session id the gateway has not seen yet: nothing is sent.
+    pub fn unseen(app: &TestApp, via: Via, msisdn: &str) -> Phone {
+        Phone {
             via,
             msisdn: msisdn.to_owned(),
             session_id: format!("sess-{}", uuid::Uuid::new_v4().simple()),
@@ -75,10 +84,21 @@ impl Phone {
             counter: 0,
             last_body: None,
             screen: Screen { text: String::new(), end: false },
-        };
-        let (ct, body) = phone.begin_body();
-        phone.post(ct, body).await;
-        phone
+            raw: String::new(),
+        }
+    }
+
+    /// Calls the route behind a secret path token: `/ussd/<dialect>/<token>`.
+    pub fn with_token(mut self, token: &str) -> Phone {
+        self.url = format!("{}/{token}", self.url);
+        self
+    }
+
+    /// Sends this session's first hop and reads the first screen.
+    pub async fn begin(&mut self) -> &Screen {
+        let (ct, body) = self.begin_body();
+        self.post(ct, body).await;
+        &self.screen
     }
 
     /// Types `input` and sends it.
@@ -112,6 +132,43 @@ impl Phone {
         let (ct, body) = self.last_body.clone().expect("a request was sent");
         let response = self.client.post(&self.url).header("content-type", ct).body(body).send().await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// The provider's end-of-session notice for this session, and the raw answer: AT `/events` with
+    /// `status` = `kind`, Beem `terminate` (`kind` unused), Hubtel `Type` = `kind` (`Release`, `Timeout`).
+    pub async fn notice(&mut self, kind: &str) -> (u16, String) {
+        match self.via {
+            Via::AfricasTalking => {
+                let hops = (self.path.len() + 1).to_string();
+                let last = format!("{} {}", if self.screen.end { "END" } else { "CON" }, self.screen.text);
+                let body = form(&[
+                    ("date", "2024-05-14 09:21:07"),
+                    ("sessionId", self.session_id.as_str()),
+                    ("serviceCode", "*150*88#"),
+                    ("networkCode", "64009"),
+                    ("phoneNumber", &format!("+{}", self.msisdn)),
+                    ("status", kind),
+                    ("cost", "TZS 0.00"),
+                    ("durationInMillis", "21400"),
+                    ("hopsCount", &hops),
+                    ("input", &self.path.join("*")),
+                    ("lastAppResponse", &last),
+                ]);
+                self.post_raw("/events", FORM, body).await
+            }
+            Via::Beem => {
+                let body = json!({
+                    "command": "terminate", "msisdn": self.msisdn, "session_id": self.session_id,
+                    "operator": "vodacom", "payload": {}
+                });
+                self.post_raw("", JSON, body.to_string()).await
+            }
+            Via::Hubtel => {
+                self.counter += 1;
+                let body = self.hubtel_json(kind, self.counter, "");
+                self.post_raw("", JSON, body).await
+            }
+        }
     }
 
     /// Sends a raw provider message for this session (notifications, odd bodies).
@@ -191,6 +248,7 @@ impl Phone {
         let text = response.text().await.unwrap();
         assert_eq!(status, 200, "{:?} answered {status}: {text}", self.via);
         self.screen = self.parse(&text);
+        self.raw = text;
     }
 
     fn parse(&mut self, body: &str) -> Screen {
