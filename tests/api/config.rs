@@ -26,6 +26,9 @@ fn production() -> ConfigSource {
             "MKOPO_WALLETS__GENERIC__HALOPESA__WEBHOOK_SECRETS",
             "whsec_bWtvcG8tdGVzdC12ZWN0b3Itc2VjcmV0LTMyYnl0ZXM=,whsec_bWtvcG8tdGVzdC12ZWN0b3ItcmV0aXJlZC1zZWNyZXQ=",
         )
+        .with_env("MKOPO_USSD__PATH_MAC_KEY", "a-production-mac-key-of-some-length")
+        .with_env("MKOPO_USSD__DIALECTS__AFRICASTALKING__ENABLED", "true")
+        .with_env("MKOPO_USSD__DIALECTS__AFRICASTALKING__PATH_TOKEN", "Zq8v0bXw3kT6yN1mR4pL7sD9fH2jC5gA")
 }
 
 fn problems(source: &ConfigSource) -> String {
@@ -157,4 +160,25 @@ fn impossible_numbers_are_refused() {
     );
     assert!(text.contains("lms.page_rows = 500"), "{text}");
     assert!(text.contains("Mars/Olympus"), "{text}");
+}
+
+#[test]
+fn production_serves_only_the_dialects_it_enables_each_behind_a_guard() {
+    let s = load_from(&production()).unwrap();
+    let enabled: Vec<&String> = s.ussd.dialects.iter().filter(|(_, d)| d.enabled).map(|(n, _)| n).collect();
+    assert_eq!(enabled, ["africastalking"]);
+    let open = production().with_env("MKOPO_USSD__DIALECTS__BEEM__ENABLED", "true");
+    let text = problems(&open);
+    assert!(text.contains("ussd.dialects.beem is enabled without a path_token or ip_allow"), "{text}");
+    let allowed = open.with_env("MKOPO_USSD__DIALECTS__BEEM__IP_ALLOW", "196.201.214.0/24,196.201.213.44");
+    assert!(load_from(&allowed).is_ok(), "an allow-list from a comma list is enough");
+}
+
+#[test]
+fn production_refuses_a_missing_mac_key_and_a_short_path_token() {
+    let text = problems(&production().with_env("MKOPO_USSD__PATH_MAC_KEY", ""));
+    assert!(text.contains("ussd.path_mac_key must be at least 16 characters"), "{text}");
+    let text = problems(&production().with_env("MKOPO_USSD__DIALECTS__AFRICASTALKING__PATH_TOKEN", "x7Qk9"));
+    assert!(text.contains("ussd.dialects.africastalking.path_token"), "{text}");
+    assert!(!text.contains("x7Qk9"), "the token is never echoed: {text}");
 }
