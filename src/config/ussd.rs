@@ -49,6 +49,8 @@ pub struct UssdSettings {
     pub amount_presets: Vec<u64>,
     /// Currency shown on screens.
     pub currency: String,
+    /// A deep-dial suffix (`*150*88*2#`) picks that option of the home menu; off by default (spec §2).
+    pub deep_dial: bool,
     pub screen: ScreenSettings,
     pub nav: NavKeys,
     pub pin: PinSettings,

@@ -151,7 +151,7 @@ impl UssdGateway {
     ) -> (Option<State>, Screen) {
         let budget = self.budget(request.network.as_deref());
         let menu = &self.menu;
-        let (mut state, mut turn) = match (request.event, state) {
+        let (state, turn) = match (request.event, state) {
             (UssdEvent::Begin, _) => {
                 let lang = self.sessions.language(&request.msisdn).await.ok().flatten();
                 let lang = lang.unwrap_or_else(|| menu.catalog().default_language().to_owned());
@@ -166,6 +166,40 @@ impl UssdGateway {
                 return (None, menu.message_screen(&lang, "msg-expired", &Default::default()));
             }
         };
+        let (state, screen) = match self.run_tasks(key, request, state, turn, deadline).await {
+            (Some(state), screen) => (state, screen),
+            ended => return ended,
+        };
+        // Deep dial (`*150*88*2#`): the suffix may pick one option of the home menu, nothing deeper, so
+        // it can never fill an input or confirm an action (spec §2).
+        let route = request.input.split('*').next().unwrap_or_default();
+        if request.event == UssdEvent::Begin
+            && self.settings.deep_dial
+            && !route.is_empty()
+            && state.node == menu.file().home
+        {
+            let mut state = state;
+            let turn = menu.answer(&mut state, route, budget);
+            if state.error.is_none() {
+                return self.run_tasks(key, request, state, turn, deadline).await;
+            }
+            state.error = None;
+            return (Some(state), screen);
+        }
+        (Some(state), screen)
+    }
+
+    /// Runs the engine's tasks under the deadline until it shows a screen.
+    async fn run_tasks(
+        &self,
+        key: &SessionKey,
+        request: &UssdRequest,
+        mut state: State,
+        mut turn: Turn,
+        deadline: Instant,
+    ) -> (Option<State>, Screen) {
+        let budget = self.budget(request.network.as_deref());
+        let menu = &self.menu;
         for _ in 0..MAX_TASKS {
             let call = match turn {
                 Turn::Screen(screen) => return (Some(state), screen),

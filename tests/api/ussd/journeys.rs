@@ -165,3 +165,19 @@ async fn the_language_choice_persists_for_the_next_dial_in_every_dialect() {
         assert!(phone.screen.text.starts_with("Mkopo\n1. Borrow"));
     }
 }
+
+#[tokio::test]
+async fn a_deep_dial_picks_a_home_menu_option_when_enabled_and_is_ignored_otherwise() {
+    for enabled in [true, false] {
+        let app = TestApp::spawn_on_redis(|s| s.ussd.deep_dial = enabled).await;
+        let msisdn = Via::Hubtel.msisdn(950 + u32::from(enabled));
+        registered(&app, Via::Hubtel, &msisdn).await;
+        let phone = Phone::unseen(&app, Via::Hubtel, &msisdn);
+        let (status, body) =
+            phone.post_raw("", super::phone::JSON, phone.hubtel_json("Initiation", 1, "*713*20*2#")).await;
+        assert_eq!(status, 200);
+        let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let expected = if enabled { "You have no active loan." } else { "Mkopo\n1. Borrow\n2. My balance" };
+        assert!(reply["Message"].as_str().unwrap().starts_with(expected), "deep dial {enabled}: {body}");
+    }
+}
