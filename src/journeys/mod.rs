@@ -17,7 +17,7 @@ use crate::lms::{LmsClient, LmsError, Loan};
 use crate::menu::{Item, Secret, State, Task, TaskCall, TaskResult, Value};
 use crate::momo::service::MoneyService;
 use crate::momo::{collect, model::Money};
-use crate::session::{SessionKey, Sessions};
+use crate::session::{SessionKey, Sessions, Subscriber};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,8 @@ pub struct Ctx<'a> {
     pub key: &'a SessionKey,
     pub msisdn: &'a Msisdn,
     pub state: &'a mut State,
+    /// Read on the first hop (language, resume mark); `None` later.
+    pub subscriber: Option<&'a Subscriber>,
 }
 
 #[derive(Clone)]
@@ -86,10 +88,13 @@ impl Journeys {
         });
         let currency = Value::Text(self.settings.currency.clone());
         let customer = self.lms.get_customer(ctx.msisdn.as_str()).await?;
-        let outcome = match customer {
-            None => "unregistered",
-            Some(_) if self.sessions.snapshot(ctx.msisdn).await?.is_some() => "resume",
-            Some(_) => "registered",
+        let mark = ctx.subscriber.and_then(|s| s.resume.as_ref());
+        let outcome = match (customer, mark) {
+            (None, _) => "unregistered",
+            (Some(_), Some(mark)) if self.sessions.resumable(mark, self.money.now().timestamp()).await?.is_some() => {
+                "resume"
+            }
+            (Some(_), _) => "registered",
         };
         Ok(TaskResult::outcome(outcome)
             .with("currency", currency)
@@ -97,7 +102,10 @@ impl Journeys {
     }
 
     async fn resume(&self, ctx: &mut Ctx<'_>) -> Result<TaskResult, JourneyError> {
-        let snapshot = self.sessions.snapshot(ctx.msisdn).await?;
+        let snapshot = match self.sessions.subscriber(ctx.msisdn).await?.resume {
+            Some(mark) => self.sessions.resumable(&mark, self.money.now().timestamp()).await?,
+            None => None,
+        };
         self.sessions.clear_snapshot(ctx.msisdn).await?;
         Ok(match snapshot {
             Some(mut previous) => {

@@ -21,6 +21,33 @@ pub struct SessionRecord {
     pub memo: Option<HopMemo>,
     #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<State>,
+    /// Unix seconds of the last write, for the resume window.
+    #[serde(rename = "t", default)]
+    pub at: i64,
+    /// A resume mark exists that this session must replace or clear (its own, or an older session's).
+    #[serde(rename = "r", default, skip_serializing_if = "std::ops::Not::not")]
+    pub marked: bool,
+    /// The mark points at this session (written once per session, not every hop).
+    #[serde(rename = "o", default, skip_serializing_if = "std::ops::Not::not")]
+    pub own: bool,
+}
+
+/// Where a broken-off session can be found again (`sub:{msisdn}:resume`). While a session is live the
+/// mark only points at its record, written once per session rather than a copy of the state every hop;
+/// an end notification, which deletes the record (R9), leaves a copy of the state instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResumeMark {
+    #[serde(rename = "p")]
+    Pointer(String),
+    #[serde(rename = "s")]
+    Snapshot(State),
+}
+
+/// What the first hop needs to know about a subscriber, read in one round trip.
+#[derive(Debug, Clone, Default)]
+pub struct Subscriber {
+    pub lang: Option<String>,
+    pub resume: Option<ResumeMark>,
 }
 
 /// `ussd:{dialect}:{msisdn}:{session id, percent-encoded outside [A-Za-z0-9_.-]}` (R1).
@@ -102,6 +129,10 @@ impl Sessions {
         self.store.unlock(&key.lock(), token).await
     }
 
+    pub fn resume_window(&self) -> Duration {
+        self.resume_window
+    }
+
     pub async fn language(&self, msisdn: &Msisdn) -> Result<Option<String>, StoreError> {
         let bytes = self.store.get(&format!("sub:{}:lang", msisdn.as_str())).await?;
         Ok(bytes.and_then(|b| String::from_utf8(b).ok()))
@@ -111,21 +142,50 @@ impl Sessions {
         self.store.set(&format!("sub:{}:lang", msisdn.as_str()), lang.as_bytes(), SUBSCRIBER_TTL).await
     }
 
-    /// The screen a subscriber's broken-off session stopped at, if within the resume window.
-    pub async fn snapshot(&self, msisdn: &Msisdn) -> Result<Option<State>, StoreError> {
-        if self.resume_window.is_zero() {
-            return Ok(None);
-        }
-        let bytes = self.store.get(&format!("sub:{}:resume", msisdn.as_str())).await?;
-        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
+    /// Language and resume mark of a subscriber, in one round trip.
+    pub async fn subscriber(&self, msisdn: &Msisdn) -> Result<Subscriber, StoreError> {
+        let (lang, resume) = (format!("sub:{}:lang", msisdn.as_str()), format!("sub:{}:resume", msisdn.as_str()));
+        let mut values = self.store.get_many(&[&lang, &resume]).await?.into_iter();
+        let lang = values.next().flatten().and_then(|b| String::from_utf8(b).ok());
+        let resume = if self.resume_window.is_zero() {
+            None
+        } else {
+            values.next().flatten().and_then(|b| serde_json::from_slice(&b).ok())
+        };
+        Ok(Subscriber { lang, resume })
     }
 
-    pub async fn set_snapshot(&self, msisdn: &Msisdn, state: &State) -> Result<(), StoreError> {
+    /// The state a resume mark leads to, if it is still within the window and mid-journey.
+    pub async fn resumable(&self, mark: &ResumeMark, now: i64) -> Result<Option<State>, StoreError> {
+        match mark {
+            ResumeMark::Snapshot(state) => Ok(Some(state.clone())),
+            ResumeMark::Pointer(key) => {
+                let record = self.load(&SessionKey(key.clone())).await?.map(|(_, r)| r);
+                let window = self.resume_window.as_secs() as i64;
+                Ok(record.filter(|r| now - r.at <= window).and_then(|r| r.state))
+            }
+        }
+    }
+
+    /// Marks `key` as the subscriber's session to resume (lives as long as a session can).
+    pub async fn mark_resumable(&self, msisdn: &Msisdn, key: &SessionKey) -> Result<(), StoreError> {
         if self.resume_window.is_zero() {
             return Ok(());
         }
-        let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        self.store.set(&format!("sub:{}:resume", msisdn.as_str()), &bytes, self.resume_window).await
+        self.put_mark(msisdn, &ResumeMark::Pointer(key.0.clone()), self.ttl).await
+    }
+
+    /// Keeps a copy of a session's state for the resume window: its record is about to be deleted.
+    pub async fn keep_snapshot(&self, msisdn: &Msisdn, state: &State) -> Result<(), StoreError> {
+        if self.resume_window.is_zero() {
+            return Ok(());
+        }
+        self.put_mark(msisdn, &ResumeMark::Snapshot(state.clone()), self.resume_window).await
+    }
+
+    async fn put_mark(&self, msisdn: &Msisdn, mark: &ResumeMark, ttl: Duration) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(mark).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.store.set(&format!("sub:{}:resume", msisdn.as_str()), &bytes, ttl).await
     }
 
     pub async fn clear_snapshot(&self, msisdn: &Msisdn) -> Result<(), StoreError> {

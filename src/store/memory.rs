@@ -125,6 +125,13 @@ impl Store for MemoryStore {
             Some(Value::Versioned { .. }) => Err(wrong_type(key)),
         }
     }
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.get(key).await?);
+        }
+        Ok(out)
+    }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
         let entry = Entry::new(Value::Bytes(value.to_vec()), ttl);
         self.update(key, |_| Ok((Op::Put(entry), ()))).await

@@ -34,6 +34,8 @@ pub trait Store: Send + Sync {
     fn durable(&self) -> bool;
     async fn ping(&self) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Several plain values in one round trip (`MGET`), in the order of `keys`.
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError>;
     /// Removes any kind of value: plain, counter, versioned document or lock.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;

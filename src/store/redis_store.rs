@@ -98,6 +98,14 @@ impl Store for RedisStore {
         let mut conn = self.conn.clone();
         self.bounded(conn.get(self.key(key))).await
     }
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut mget = redis::cmd("MGET");
+        for key in keys {
+            mget.arg(self.key(key));
+        }
+        self.bounded(mget.query_async(&mut conn)).await
+    }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let millis = ttl.as_millis().max(1) as u64;

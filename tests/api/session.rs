@@ -43,7 +43,7 @@ async fn a_session_record_round_trips_and_a_stale_version_is_refused() {
     let s = sessions(Duration::from_secs(60)).await;
     let (_, key) = key();
     assert!(s.load(&key).await.unwrap().is_none());
-    let record = SessionRecord { memo: None, state: Some(state("main")) };
+    let record = SessionRecord { state: Some(state("main")), ..SessionRecord::default() };
     assert!(s.save(&key, 0, &record).await.unwrap());
     let (version, loaded) = s.load(&key).await.unwrap().unwrap();
     assert_eq!((version, &loaded), (1, &record));
@@ -56,7 +56,7 @@ async fn a_session_record_round_trips_and_a_stale_version_is_refused() {
 async fn a_turn_finishing_after_an_end_notification_does_not_recreate_the_session() {
     let s = sessions(Duration::from_secs(60)).await;
     let (_, key) = key();
-    let record = SessionRecord { memo: None, state: Some(state("borrow-amount")) };
+    let record = SessionRecord { state: Some(state("borrow-amount")), ..SessionRecord::default() };
     assert!(s.save(&key, 0, &record).await.unwrap());
     s.delete(&key).await.unwrap();
     assert!(!s.save(&key, 1, &record).await.unwrap());
@@ -74,16 +74,37 @@ async fn one_turn_at_a_time_holds_the_session_lock() {
 }
 
 #[tokio::test]
-async fn language_persists_per_subscriber_and_the_resume_snapshot_expires_with_its_window() {
+async fn language_and_resume_mark_are_read_in_one_go_and_a_kept_snapshot_expires_with_its_window() {
     let s = sessions(Duration::from_millis(300)).await;
     let (msisdn, _) = key();
-    assert_eq!(s.language(&msisdn).await.unwrap(), None);
+    let fresh = s.subscriber(&msisdn).await.unwrap();
+    assert_eq!((fresh.lang, fresh.resume), (None, None));
     s.set_language(&msisdn, "sw").await.unwrap();
-    assert_eq!(s.language(&msisdn).await.unwrap().as_deref(), Some("sw"));
-    s.set_snapshot(&msisdn, &state("repay-how")).await.unwrap();
-    assert_eq!(s.snapshot(&msisdn).await.unwrap().map(|st| st.node), Some("repay-how".to_owned()));
+    s.keep_snapshot(&msisdn, &state("repay-how")).await.unwrap();
+    let known = s.subscriber(&msisdn).await.unwrap();
+    assert_eq!(known.lang.as_deref(), Some("sw"));
+    let mark = known.resume.expect("a resume mark");
+    assert_eq!(
+        s.resumable(&mark, chrono::Utc::now().timestamp()).await.unwrap().map(|st| st.node).as_deref(),
+        Some("repay-how")
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(s.snapshot(&msisdn).await.unwrap().is_none(), "gone after the window");
+    assert!(s.subscriber(&msisdn).await.unwrap().resume.is_none(), "gone after the window");
+}
+
+#[tokio::test]
+async fn a_resume_pointer_leads_to_a_live_session_only_within_the_window() {
+    let s = sessions(Duration::from_secs(60)).await;
+    let (msisdn, key) = key();
+    let now = chrono::Utc::now().timestamp();
+    let record = SessionRecord { state: Some(state("borrow-amount")), at: now, ..SessionRecord::default() };
+    assert!(s.save(&key, 0, &record).await.unwrap());
+    s.mark_resumable(&msisdn, &key).await.unwrap();
+    let mark = s.subscriber(&msisdn).await.unwrap().resume.expect("a pointer");
+    assert_eq!(s.resumable(&mark, now + 30).await.unwrap().map(|st| st.node).as_deref(), Some("borrow-amount"));
+    assert_eq!(s.resumable(&mark, now + 61).await.unwrap(), None, "past the window");
+    s.delete(&key).await.unwrap();
+    assert_eq!(s.resumable(&mark, now).await.unwrap(), None, "the session is gone");
 }
 
 #[tokio::test]
@@ -108,7 +129,7 @@ async fn a_live_session_at_its_largest_screen_takes_well_under_two_kilobytes_in_
         last_sent_id: 4,
         ended: false,
     };
-    let record = SessionRecord { memo: Some(memo), state: Some(big) };
+    let record = SessionRecord { memo: Some(memo), state: Some(big), ..SessionRecord::default() };
     let bytes = serde_json::to_vec(&record).unwrap().len();
     assert!(s.save(&key, 0, &record).await.unwrap());
     assert!(bytes < 2048, "the widest session record serialises to {bytes} bytes");

@@ -209,11 +209,10 @@ async fn at_events(
             duration_ms = notice.duration_ms,
             "USSD session ended"
         );
-        if notice.reason == crate::ussd::EndReason::Completed {
-            let _ = gateway.sessions.clear_snapshot(&inbound.msisdn).await;
-        }
     }
-    if let Err(error) = gateway.sessions.delete(&key).await {
+    let completed =
+        matches!(&inbound.signal, crate::ussd::Signal::AtEnd(n) if n.reason == crate::ussd::EndReason::Completed);
+    if let Err(error) = gateway.ended_by_provider(&key, &inbound.msisdn, None, completed).await {
         tracing::warn!(%error, "could not delete an ended USSD session; its TTL will");
     }
     let (content, bytes) = dialect.ack(&inbound, 0);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::{DialectRoute, UssdGateway};
 use crate::journeys::Ctx;
 use crate::menu::{Screen, State, Turn};
-use crate::session::{SessionKey, SessionRecord};
+use crate::session::{SessionKey, SessionRecord, Subscriber};
 use crate::store::StoreError;
 use crate::ussd::{Derived, Dialect, EndReason, HopMemo, Inbound, UssdEvent, UssdReply, UssdRequest};
 
@@ -70,7 +70,12 @@ impl UssdGateway {
         let lang = record.state.as_ref().map(|s| s.lang.clone());
         let (hop, reply, node, flag) = match derived {
             Derived::Fresh { request, fingerprint } => {
-                let (state, screen) = self.turn(key, &request, record.state, deadline).await;
+                let subscriber = match request.event {
+                    UssdEvent::Begin => Some(self.sessions.subscriber(&request.msisdn).await?),
+                    _ => None,
+                };
+                let (state, screen) =
+                    self.turn(key, &request, record.state.clone(), subscriber.as_ref(), deadline).await;
                 let reply = UssdReply { text: screen.text, end: screen.end };
                 let memo = HopMemo {
                     hop: request.hop,
@@ -80,7 +85,9 @@ impl UssdGateway {
                     ended: reply.end,
                 };
                 let state = if reply.end { None } else { state };
-                self.remember(key, &request, version, state, memo).await?;
+                let mut next = SessionRecord { memo: Some(memo), state, ..record };
+                next.marked |= subscriber.is_some_and(|s| s.resume.is_some());
+                self.remember(key, &request, version, next).await?;
                 (request.hop, reply, screen.node, "fresh")
             }
             Derived::Duplicate | Derived::Conflict => match record.memo {
@@ -91,10 +98,8 @@ impl UssdGateway {
                 None => return Ok(self.system(lang.as_deref(), "msg-error")),
             },
             Derived::Notice(request) => {
-                self.sessions.delete(key).await?;
-                if request.event == UssdEvent::Abort(EndReason::Completed) {
-                    self.sessions.clear_snapshot(&request.msisdn).await?;
-                }
+                let completed = request.event == UssdEvent::Abort(EndReason::Completed);
+                self.ended_by_provider(key, &request.msisdn, Some(record), completed).await?;
                 tracing::info!(
                     dialect = dialect.name(), msisdn = %request.msisdn, session_id = %request.session_id,
                     hop = request.hop, event = ?request.event, "USSD session ended by the provider"
@@ -117,26 +122,55 @@ impl UssdGateway {
         Ok(Outcome::Reply { hop, reply })
     }
 
-    /// Stores the session after a fresh turn (compare-and-set) and keeps the resume snapshot in step.
+    /// Stores the session after a fresh turn (compare-and-set) and keeps the subscriber's resume mark in
+    /// step: pointed at this session once it is mid-journey, cleared at home or at the end, left alone
+    /// on the resume offer (the subscriber is answering it).
     async fn remember(
         &self,
         key: &SessionKey,
         request: &UssdRequest,
         version: u64,
-        state: Option<State>,
-        memo: HopMemo,
+        mut record: SessionRecord,
     ) -> Result<(), StoreError> {
-        // Only a session broken off mid-journey is worth resuming; home or a closed screen clears it, and
-        // the resume offer itself keeps it for the subscriber's answer.
         let file = self.menu.file();
-        match state.as_ref() {
-            Some(s) if s.node == file.resume => {}
-            Some(s) if s.node != file.home => self.sessions.set_snapshot(&request.msisdn, s).await?,
-            _ => self.sessions.clear_snapshot(&request.msisdn).await?,
+        let node = record.state.as_ref().map(|s| s.node.as_str());
+        let mid = node.is_some_and(|n| n != file.home && n != file.resume);
+        if mid && !record.own {
+            self.sessions.mark_resumable(&request.msisdn, key).await?;
+            (record.marked, record.own) = (true, true);
+        } else if !mid && node != Some(file.resume.as_str()) && record.marked {
+            self.sessions.clear_snapshot(&request.msisdn).await?;
+            (record.marked, record.own) = (false, false);
         }
-        let record = SessionRecord { memo: Some(memo), state };
+        record.at = chrono::Utc::now().timestamp();
         if !self.sessions.save(key, version, &record).await? {
             tracing::info!(session_id = %request.session_id, "session ended or moved on during the turn; not recreated");
+        }
+        Ok(())
+    }
+
+    /// The provider ended the session (R9): its record goes; a journey broken off midway is kept for the
+    /// resume window as a copy of its state; a completed one clears the resume mark.
+    pub(super) async fn ended_by_provider(
+        &self,
+        key: &SessionKey,
+        msisdn: &crate::domain::Msisdn,
+        record: Option<SessionRecord>,
+        completed: bool,
+    ) -> Result<(), StoreError> {
+        let record = match record {
+            Some(r) => Some(r),
+            None => self.sessions.load(key).await?.map(|(_, r)| r),
+        };
+        self.sessions.delete(key).await?;
+        let file = self.menu.file();
+        let state = record.as_ref().and_then(|r| r.state.as_ref());
+        match state {
+            Some(s) if !completed && s.node != file.home && s.node != file.resume => {
+                self.sessions.keep_snapshot(msisdn, s).await?
+            }
+            _ if record.as_ref().is_some_and(|r| r.marked) => self.sessions.clear_snapshot(msisdn).await?,
+            _ => {}
         }
         Ok(())
     }
@@ -147,13 +181,14 @@ impl UssdGateway {
         key: &SessionKey,
         request: &UssdRequest,
         state: Option<State>,
+        subscriber: Option<&Subscriber>,
         deadline: Instant,
     ) -> (Option<State>, Screen) {
         let budget = self.budget(request.network.as_deref());
         let menu = &self.menu;
         let (state, turn) = match (request.event, state) {
             (UssdEvent::Begin, _) => {
-                let lang = self.sessions.language(&request.msisdn).await.ok().flatten();
+                let lang = subscriber.and_then(|s| s.lang.clone());
                 let lang = lang.unwrap_or_else(|| menu.catalog().default_language().to_owned());
                 menu.begin(&lang, budget)
             }
@@ -166,7 +201,7 @@ impl UssdGateway {
                 return (None, menu.message_screen(&lang, "msg-expired", &Default::default()));
             }
         };
-        let (state, screen) = match self.run_tasks(key, request, state, turn, deadline).await {
+        let (state, screen) = match self.run_tasks(key, request, state, turn, subscriber, deadline).await {
             (Some(state), screen) => (state, screen),
             ended => return ended,
         };
@@ -181,7 +216,7 @@ impl UssdGateway {
             let mut state = state;
             let turn = menu.answer(&mut state, route, budget);
             if state.error.is_none() {
-                return self.run_tasks(key, request, state, turn, deadline).await;
+                return self.run_tasks(key, request, state, turn, subscriber, deadline).await;
             }
             state.error = None;
             return (Some(state), screen);
@@ -196,6 +231,7 @@ impl UssdGateway {
         request: &UssdRequest,
         mut state: State,
         mut turn: Turn,
+        subscriber: Option<&Subscriber>,
         deadline: Instant,
     ) -> (Option<State>, Screen) {
         let budget = self.budget(request.network.as_deref());
@@ -207,7 +243,7 @@ impl UssdGateway {
             };
             let task = call.task.name();
             let effect = call.task.is_effect();
-            let mut ctx = Ctx { key, msisdn: &request.msisdn, state: &mut state };
+            let mut ctx = Ctx { key, msisdn: &request.msisdn, state: &mut state, subscriber };
             let ran = tokio::time::timeout_at(deadline.into(), self.journeys.run(call, &mut ctx)).await;
             turn = match ran {
                 Ok(Ok(result)) => menu.resume(&mut state, result, budget),

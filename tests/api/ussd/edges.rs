@@ -224,3 +224,31 @@ async fn borrow_from_amounts(phone: &mut Phone) -> String {
     assert!(phone.screen.end);
     phone.screen.text.clone()
 }
+
+#[tokio::test]
+async fn a_session_the_provider_ended_midway_can_still_be_resumed_but_a_completed_one_cannot() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    let kinds = [(Via::AfricasTalking, "Incomplete"), (Via::Beem, "terminate"), (Via::Hubtel, "Timeout")];
+    for (i, (via, kind)) in kinds.into_iter().enumerate() {
+        let msisdn = via.msisdn(660 + i as u32);
+        let mut first = registered(&app, via, &msisdn).await;
+        first.walk(&["Borrow", "7-Day"]).await;
+        let amounts = first.screen.text.clone();
+        assert_eq!(first.notice(kind).await.0, 200, "{via:?}");
+
+        let mut again = Phone::dial(&app, via, &msisdn).await;
+        assert!(
+            again.screen.text.starts_with("You did not finish your last session."),
+            "{via:?}: {}",
+            again.screen.text
+        );
+        again.walk(&["Continue"]).await;
+        assert_eq!(again.screen.text, amounts, "{via:?}: the amount list from the ended session");
+    }
+    let msisdn = Via::AfricasTalking.msisdn(665);
+    let mut first = registered(&app, Via::AfricasTalking, &msisdn).await;
+    first.walk(&["Borrow", "7-Day"]).await;
+    assert_eq!(first.notice("Success").await.0, 200);
+    let again = Phone::dial(&app, Via::AfricasTalking, &msisdn).await;
+    assert!(again.screen.text.starts_with("Mkopo\n1. Borrow"), "completed: {}", again.screen.text);
+}
