@@ -77,6 +77,14 @@ impl SessionKey {
     }
 }
 
+/// An unreadable record (an older format) is a lost session, not an outage.
+fn decode(bytes: &[u8]) -> SessionRecord {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "unreadable session record; starting afresh");
+        SessionRecord::default()
+    })
+}
+
 /// How long per-subscriber settings live without a visit.
 const SUBSCRIBER_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
 /// Effects are remembered well beyond any session.
@@ -99,15 +107,8 @@ impl Sessions {
     }
 
     pub async fn load(&self, key: &SessionKey) -> Result<Option<(u64, SessionRecord)>, StoreError> {
-        let Some((version, bytes)) = self.store.load_versioned(key.as_str()).await? else { return Ok(None) };
-        match serde_json::from_slice(&bytes) {
-            Ok(record) => Ok(Some((version, record))),
-            Err(e) => {
-                // An unreadable record (older format) is a lost session, not an outage.
-                tracing::warn!(error = %e, "unreadable session record; starting afresh");
-                Ok(Some((version, SessionRecord::default())))
-            }
-        }
+        let loaded = self.store.load_versioned(key.as_str()).await?;
+        Ok(loaded.map(|(version, bytes)| (version, decode(&bytes))))
     }
 
     /// Compare-and-set on the session version; `false` when a notification deleted it or another turn won.
@@ -127,6 +128,31 @@ impl Sessions {
 
     pub async fn unlock(&self, key: &SessionKey, token: &str) -> Result<(), StoreError> {
         self.store.unlock(&key.lock(), token).await
+    }
+
+    /// Takes the turn lock and reads the record in one round trip; `None` while another turn holds it.
+    pub async fn lock_and_load(
+        &self,
+        key: &SessionKey,
+        ttl: Duration,
+    ) -> Result<Option<(String, Option<(u64, SessionRecord)>)>, StoreError> {
+        let Some((token, loaded)) = self.store.lock_and_load(&key.lock(), key.as_str(), ttl).await? else {
+            return Ok(None);
+        };
+        Ok(Some((token, loaded.map(|(version, bytes)| (version, decode(&bytes))))))
+    }
+
+    /// Compare-and-set save and unlock in one round trip; `false` when the save lost (see [`Self::save`]).
+    pub async fn save_and_unlock(
+        &self,
+        key: &SessionKey,
+        version: u64,
+        record: &SessionRecord,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let saved = self.store.save_and_unlock(key.as_str(), version, &bytes, self.ttl, &key.lock(), token).await?;
+        Ok(saved.is_some())
     }
 
     pub fn resume_window(&self) -> Duration {

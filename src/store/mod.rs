@@ -63,6 +63,34 @@ pub trait Store: Send + Sync {
     /// Releases the lock only if it still carries `token`, so a holder whose lock expired and was
     /// taken by someone else cannot release the new holder's lock.
     async fn unlock(&self, key: &str, token: &str) -> Result<(), StoreError>;
+
+    /// [`Store::lock`] then, when taken, [`Store::load_versioned`]; Redis sends both in one round trip.
+    async fn lock_and_load(
+        &self,
+        lock_key: &str,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<Option<(String, Option<(u64, Vec<u8>)>)>, StoreError> {
+        match self.lock(lock_key, ttl).await? {
+            Some(token) => Ok(Some((token, self.load_versioned(key).await?))),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Store::save_versioned`] then [`Store::unlock`]; Redis sends both in one round trip.
+    async fn save_and_unlock(
+        &self,
+        key: &str,
+        expected: u64,
+        value: &[u8],
+        ttl: Duration,
+        lock_key: &str,
+        token: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let saved = self.save_versioned(key, expected, value, ttl).await;
+        self.unlock(lock_key, token).await?;
+        saved
+    }
 }
 
 /// A fresh lock token: random enough that two holders never share one.

@@ -160,4 +160,40 @@ impl Store for RedisStore {
         invocation.key(self.key(key)).arg(token);
         self.bounded(invocation.invoke_async::<i64>(&mut conn)).await.map(drop)
     }
+    /// One pipeline: `SET NX PX` and `HMGET`. The read is wasted when the lock is held, which is rare.
+    async fn lock_and_load(
+        &self,
+        lock_key: &str,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<Option<(String, Option<(u64, Vec<u8>)>)>, StoreError> {
+        let mut conn = self.conn.clone();
+        let token = lock_token();
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET").arg(self.key(lock_key)).arg(&token).arg("NX").arg("PX").arg(millis(ttl));
+        pipe.cmd("HMGET").arg(self.key(key)).arg("v").arg("d");
+        let (locked, (version, body)): (Value, (Option<u64>, Option<Vec<u8>>)) =
+            self.bounded(pipe.query_async(&mut conn)).await?;
+        if matches!(locked, Value::Nil) {
+            return Ok(None);
+        }
+        Ok(Some((token, version.map(|v| (v, body.unwrap_or_default())))))
+    }
+    /// One pipeline of the two scripts (sent with EVAL: a pipeline cannot reload a script on NOSCRIPT).
+    async fn save_and_unlock(
+        &self,
+        key: &str,
+        expected: u64,
+        value: &[u8],
+        ttl: Duration,
+        lock_key: &str,
+        token: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
+        pipe.cmd("EVAL").arg(SAVE_VERSIONED).arg(1).arg(self.key(key)).arg(expected).arg(value).arg(millis(ttl));
+        pipe.cmd("EVAL").arg(UNLOCK).arg(1).arg(self.key(lock_key)).arg(token).ignore();
+        let (version,): (u64,) = self.bounded(pipe.query_async(&mut conn)).await?;
+        Ok(Some(version).filter(|v| *v > 0))
+    }
 }

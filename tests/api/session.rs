@@ -188,3 +188,18 @@ fn borrow_confirmation_state() -> State {
     assert!(matches!(turn, Turn::Screen(ref s) if s.node == "borrow-confirm"), "{turn:?}");
     st
 }
+
+#[tokio::test]
+async fn the_lock_and_the_read_travel_together_as_do_the_save_and_the_unlock() {
+    let s = sessions(Duration::from_secs(60)).await;
+    let (_, key) = key();
+    let (token, loaded) = s.lock_and_load(&key, Duration::from_secs(4)).await.unwrap().expect("free");
+    assert!(loaded.is_none(), "a new session has no record");
+    assert!(s.lock_and_load(&key, Duration::from_secs(4)).await.unwrap().is_none(), "held by the first turn");
+    let record = SessionRecord { state: Some(state("main")), ..SessionRecord::default() };
+    assert!(s.save_and_unlock(&key, 0, &record, &token).await.unwrap());
+    let (token, loaded) = s.lock_and_load(&key, Duration::from_secs(4)).await.unwrap().expect("released");
+    assert_eq!(loaded, Some((1, record.clone())));
+    assert!(!s.save_and_unlock(&key, 0, &record, &token).await.unwrap(), "a stale version loses");
+    assert!(s.lock_and_load(&key, Duration::from_secs(4)).await.unwrap().is_some(), "released even when the save lost");
+}

@@ -16,6 +16,18 @@ pub(super) enum Outcome {
     Ack { hop: u32 },
 }
 
+/// What identifies one hop while it holds the session lock.
+#[derive(Clone, Copy)]
+struct Hop<'a> {
+    dialect: Dialect,
+    route: &'a DialectRoute,
+    inbound: &'a Inbound,
+    key: &'a SessionKey,
+    token: &'a str,
+    started: Instant,
+    deadline: Instant,
+}
+
 /// Tasks one turn may chain before the menu is considered broken (a task looping to a task).
 const MAX_TASKS: usize = 12;
 
@@ -30,10 +42,11 @@ impl UssdGateway {
         let budget = self.settings.hop_budget;
         let deadline = started + budget.saturating_sub(self.settings.render_reserve);
         let key = SessionKey::new(dialect, &inbound.msisdn, &inbound.session_id);
-        // One turn per session at a time; a duplicate waits for the original's reply and replays it.
-        let token = loop {
-            match self.sessions.lock(&key, budget).await {
-                Ok(Some(token)) => break token,
+        // One turn per session at a time; a duplicate waits for the original's reply and replays it. The
+        // lock and the read travel together, as do the save and the unlock: two round trips per hop.
+        let (token, loaded) = loop {
+            match self.sessions.lock_and_load(&key, budget).await {
+                Ok(Some(taken)) => break taken,
                 Ok(None) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
                 Ok(None) => return self.system(None, "msg-timeout"),
                 Err(error) => {
@@ -42,29 +55,31 @@ impl UssdGateway {
                 }
             }
         };
-        let outcome = match self.locked(dialect, route, inbound, &key, started, deadline).await {
+        let mut unlocked = false;
+        let hop = Hop { dialect, route, inbound, key: &key, token: &token, started, deadline };
+        let outcome = match self.locked(&hop, loaded, &mut unlocked).await {
             Ok(outcome) => outcome,
             Err(error) => {
                 tracing::error!(%error, dialect = dialect.name(), session_id = %inbound.session_id, "USSD hop failed");
                 self.system(None, "msg-error")
             }
         };
-        if let Err(error) = self.sessions.unlock(&key, &token).await {
-            tracing::warn!(%error, "could not release a session lock; it expires by itself");
+        if !unlocked {
+            if let Err(error) = self.sessions.unlock(&key, &token).await {
+                tracing::warn!(%error, "could not release a session lock; it expires by itself");
+            }
         }
         outcome
     }
 
     async fn locked(
         &self,
-        dialect: Dialect,
-        route: &DialectRoute,
-        inbound: &Inbound,
-        key: &SessionKey,
-        started: Instant,
-        deadline: Instant,
+        hop: &Hop<'_>,
+        loaded: Option<(u64, SessionRecord)>,
+        unlocked: &mut bool,
     ) -> Result<Outcome, StoreError> {
-        let (version, record) = self.sessions.load(key).await?.unwrap_or_default();
+        let Hop { dialect, route, inbound, key, token, started, deadline } = *hop;
+        let (version, record) = loaded.unwrap_or_default();
         let derived = dialect.derive(inbound, record.memo.as_ref(), &route.cfg);
         let next_hop = record.memo.as_ref().map_or(1, |m| m.hop + 1);
         let lang = record.state.as_ref().map(|s| s.lang.clone());
@@ -87,7 +102,8 @@ impl UssdGateway {
                 let state = if reply.end { None } else { state };
                 let mut next = SessionRecord { memo: Some(memo), state, ..record };
                 next.marked |= subscriber.is_some_and(|s| s.resume.is_some());
-                self.remember(key, &request, version, next).await?;
+                self.remember(key, &request, version, next, token).await?;
+                *unlocked = true;
                 (request.hop, reply, screen.node, "fresh")
             }
             Derived::Duplicate | Derived::Conflict => match record.memo {
@@ -131,6 +147,7 @@ impl UssdGateway {
         request: &UssdRequest,
         version: u64,
         mut record: SessionRecord,
+        token: &str,
     ) -> Result<(), StoreError> {
         let file = self.menu.file();
         let node = record.state.as_ref().map(|s| s.node.as_str());
@@ -143,7 +160,7 @@ impl UssdGateway {
             (record.marked, record.own) = (false, false);
         }
         record.at = chrono::Utc::now().timestamp();
-        if !self.sessions.save(key, version, &record).await? {
+        if !self.sessions.save_and_unlock(key, version, &record, token).await? {
             tracing::info!(session_id = %request.session_id, "session ended or moved on during the turn; not recreated");
         }
         Ok(())
