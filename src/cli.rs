@@ -1,6 +1,7 @@
-//! The command line: `mkopo` (= `mkopo serve`), the standalone sandboxes, `mkopo check-config`, and
-//! the operators' money commands (`mkopo suspense list|retry <id>`, `mkopo recon`), which call the
-//! gateway's admin API so they work whatever store backs it.
+//! The command line: `mkopo` (= `mkopo serve`), the standalone sandboxes, `mkopo check-config`, the
+//! operators' money commands (`mkopo suspense list|retry <id>`, `mkopo recon`), which call the
+//! gateway's admin API so they work whatever store backs it, and `mkopo dial`, a phone in the terminal
+//! ([`crate::phone::terminal`]).
 
 use std::net::TcpListener;
 
@@ -63,6 +64,8 @@ pub enum Command {
         #[command(flatten)]
         admin: AdminTarget,
     },
+    /// Dial the gateway as a phone would through an aggregator: interactively, or replaying a script.
+    Dial(crate::phone::terminal::DialArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,9 +84,15 @@ pub struct AdminTarget {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = match cli.command.unwrap_or(Command::Serve) {
+        // A client: no logging, and the settings only when it needs this machine's gateway.
+        Command::Dial(args) => return crate::phone::terminal::run(args, || Ok(local_base(&config::load()?))).await,
+        command => command,
+    };
     let settings = config::load()?;
     telemetry::init(&settings.telemetry);
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
+        Command::Dial(args) => crate::phone::terminal::run(args, || Ok(local_base(&settings))).await,
         Command::Serve => serve(settings).await,
         Command::SandboxLms { port, host } => sandbox(settings, &host, port).await,
         Command::SandboxWallet { port, host, callback_url } => {
@@ -107,11 +116,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Calls the admin API and prints its JSON answer; a non-2xx answer is an error exit.
 async fn admin_call(settings: &Settings, target: &AdminTarget, method: &str, path: &str) -> anyhow::Result<()> {
     use secrecy::ExposeSecret;
-    let host = match settings.server.host.as_str() {
-        "0.0.0.0" | "::" => "127.0.0.1",
-        other => other,
-    };
-    let base = target.url.clone().unwrap_or_else(|| format!("http://{host}:{}", settings.server.port));
+    let base = target.url.clone().unwrap_or_else(|| local_base(settings));
     let token = target.token.clone().unwrap_or_else(|| settings.admin.token.expose_secret().to_owned());
     let client = reqwest::Client::new();
     let request = match method {
@@ -125,6 +130,15 @@ async fn admin_call(settings: &Settings, target: &AdminTarget, method: &str, pat
     println!("{}", serde_json::to_string_pretty(&body)?);
     anyhow::ensure!(status.is_success(), "the admin API answered {status}");
     Ok(())
+}
+
+/// This machine's gateway, from the settings: `http://127.0.0.1:{server.port}` for a wildcard host.
+fn local_base(settings: &Settings) -> String {
+    let host = match settings.server.host.as_str() {
+        "0.0.0.0" | "::" => "127.0.0.1",
+        other => other,
+    };
+    format!("http://{host}:{}", settings.server.port)
 }
 
 async fn sandbox_wallet(settings: Settings, host: &str, port: u16, callback_url: String) -> anyhow::Result<()> {

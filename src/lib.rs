@@ -10,6 +10,7 @@ pub mod journeys;
 pub mod lms;
 pub mod menu;
 pub mod momo;
+pub mod phone;
 pub mod routes;
 pub mod sandbox;
 pub mod session;

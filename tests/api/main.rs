@@ -4,6 +4,7 @@
 mod binary;
 mod config;
 mod daraja;
+mod dial;
 mod health;
 mod helpers;
 mod lms_client;

@@ -1,7 +1,10 @@
-//! A phone for tests: dials a running gateway through one aggregator's wire format and walks a session
-//! by option labels (`choose("Borrow")`) or raw inputs (`send("5000")`), as a subscriber would.
+//! A phone for tests: [`mkopo::phone::Phone`] aimed at a [`TestApp`], dialling through one aggregator's
+//! wire format and walking a session by option labels (`choose("Borrow")`) or raw inputs
+//! (`send("5000")`), as a subscriber would. A hop that does not produce a screen fails the test.
 
-use serde_json::{json, Value};
+use std::ops::{Deref, DerefMut};
+
+pub use mkopo::phone::{Screen, FORM, JSON};
 
 use crate::helpers::TestApp;
 
@@ -16,10 +19,14 @@ pub const ALL: [Via; 3] = [Via::AfricasTalking, Via::Beem, Via::Hubtel];
 
 impl Via {
     pub fn route(self) -> &'static str {
+        self.dialect().route()
+    }
+
+    pub fn dialect(self) -> mkopo::phone::Dialect {
         match self {
-            Via::AfricasTalking => "africastalking",
-            Via::Beem => "beem",
-            Via::Hubtel => "hubtel",
+            Via::AfricasTalking => mkopo::phone::Dialect::AfricasTalking,
+            Via::Beem => mkopo::phone::Dialect::Beem,
+            Via::Hubtel => mkopo::phone::Dialect::Hubtel,
         }
     }
 
@@ -32,36 +39,25 @@ impl Via {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Screen {
-    pub text: String,
-    pub end: bool,
+/// The library's phone plus the aggregator it stands for; `msisdn`, `session_id`, `screen` and `raw`
+/// are the library phone's.
+pub struct Phone {
+    pub via: Via,
+    inner: mkopo::phone::Phone,
 }
 
-impl Screen {
-    /// The number of the first option line whose label contains `label`.
-    pub fn option(&self, label: &str) -> Option<String> {
-        self.text.lines().find_map(|line| {
-            let (n, rest) = line.split_once(". ")?;
-            (n.bytes().all(|b| b.is_ascii_digit()) && rest.contains(label)).then(|| n.to_owned())
-        })
+impl Deref for Phone {
+    type Target = mkopo::phone::Phone;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
     }
 }
 
-pub struct Phone {
-    pub via: Via,
-    pub msisdn: String,
-    pub session_id: String,
-    url: String,
-    client: reqwest::Client,
-    /// AT: every input so far (the `text` path).
-    path: Vec<String>,
-    /// Beem: the `request_id` of the last screen; Hubtel: the last `Sequence` sent.
-    counter: u64,
-    last_body: Option<(String, Vec<u8>)>,
-    pub screen: Screen,
-    /// The body of the last answer, exactly as received.
-    pub raw: String,
+impl DerefMut for Phone {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
 }
 
 impl Phone {
@@ -74,39 +70,28 @@ impl Phone {
 
     /// A phone with a fresh session id the gateway has not seen yet: nothing is sent.
     pub fn unseen(app: &TestApp, via: Via, msisdn: &str) -> Phone {
-        Phone {
-            via,
-            msisdn: msisdn.to_owned(),
-            session_id: format!("sess-{}", uuid::Uuid::new_v4().simple()),
-            url: format!("{}/ussd/{}", app.base, via.route()),
-            client: reqwest::Client::new(),
-            path: Vec::new(),
-            counter: 0,
-            last_body: None,
-            screen: Screen { text: String::new(), end: false },
-            raw: String::new(),
-        }
+        let inner = mkopo::phone::Phone::new(format!("{}/ussd/{}", app.base, via.route()), via.dialect(), msisdn);
+        // Hubtel dials its Ghanaian code; the others the default *150*88#.
+        let inner = if via == Via::Hubtel { inner.with_code("*713*20#") } else { inner };
+        Phone { via, inner }
     }
 
     /// Calls the route behind a secret path token: `/ussd/<dialect>/<token>`.
-    pub fn with_token(mut self, token: &str) -> Phone {
-        self.url = format!("{}/{token}", self.url);
-        self
+    pub fn with_token(self, token: &str) -> Phone {
+        Phone { via: self.via, inner: self.inner.with_token(token) }
     }
 
     /// Sends this session's first hop and reads the first screen.
     pub async fn begin(&mut self) -> &Screen {
-        let (ct, body) = self.begin_body();
-        self.post(ct, body).await;
-        &self.screen
+        let via = self.via;
+        self.inner.begin().await.unwrap_or_else(|e| panic!("{via:?}: {e}"))
     }
 
     /// Types `input` and sends it.
     pub async fn send(&mut self, input: &str) -> &Screen {
         assert!(!self.screen.end, "the session has ended:\n{}", self.screen.text);
-        let (ct, body) = self.continue_body(input);
-        self.post(ct, body).await;
-        &self.screen
+        let via = self.via;
+        self.inner.send(input).await.unwrap_or_else(|e| panic!("{via:?}: {e}"))
     }
 
     /// Picks the option whose label contains `label` on the current screen.
@@ -124,166 +109,22 @@ impl Phone {
                 self.choose(step).await;
             }
         }
-        &self.screen
+        &self.inner.screen
     }
 
     /// Sends the last request again, byte for byte, and returns the raw answer.
     pub async fn resend(&self) -> (u16, String) {
-        let (ct, body) = self.last_body.clone().expect("a request was sent");
-        let response = self.client.post(&self.url).header("content-type", ct).body(body).send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
+        self.inner.resend().await.expect("a request was sent and answered")
     }
 
     /// The provider's end-of-session notice for this session, and the raw answer: AT `/events` with
     /// `status` = `kind`, Beem `terminate` (`kind` unused), Hubtel `Type` = `kind` (`Release`, `Timeout`).
     pub async fn notice(&mut self, kind: &str) -> (u16, String) {
-        match self.via {
-            Via::AfricasTalking => {
-                let hops = (self.path.len() + 1).to_string();
-                let last = format!("{} {}", if self.screen.end { "END" } else { "CON" }, self.screen.text);
-                let body = form(&[
-                    ("date", "2024-05-14 09:21:07"),
-                    ("sessionId", self.session_id.as_str()),
-                    ("serviceCode", "*150*88#"),
-                    ("networkCode", "64009"),
-                    ("phoneNumber", &format!("+{}", self.msisdn)),
-                    ("status", kind),
-                    ("cost", "TZS 0.00"),
-                    ("durationInMillis", "21400"),
-                    ("hopsCount", &hops),
-                    ("input", &self.path.join("*")),
-                    ("lastAppResponse", &last),
-                ]);
-                self.post_raw("/events", FORM, body).await
-            }
-            Via::Beem => {
-                let body = json!({
-                    "command": "terminate", "msisdn": self.msisdn, "session_id": self.session_id,
-                    "operator": "vodacom", "payload": {}
-                });
-                self.post_raw("", JSON, body.to_string()).await
-            }
-            Via::Hubtel => {
-                self.counter += 1;
-                let body = self.hubtel_json(kind, self.counter, "");
-                self.post_raw("", JSON, body).await
-            }
-        }
+        self.inner.notice(kind).await.expect("the notice is answered")
     }
 
     /// Sends a raw provider message for this session (notifications, odd bodies).
     pub async fn post_raw(&self, url_suffix: &str, ct: &str, body: String) -> (u16, String) {
-        let response = self
-            .client
-            .post(format!("{}{url_suffix}", self.url))
-            .header("content-type", ct)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
+        self.inner.post_raw(url_suffix, ct, body).await.expect("the gateway answers")
     }
-
-    pub fn at_form(&self, text: &str) -> String {
-        form(&[
-            ("sessionId", self.session_id.as_str()),
-            ("serviceCode", "*150*88#"),
-            ("phoneNumber", &format!("+{}", self.msisdn)),
-            ("networkCode", "64009"),
-            ("text", text),
-        ])
-    }
-
-    pub fn beem_json(&self, command: &str, request_id: u64, response: &str) -> String {
-        json!({
-            "command": command, "msisdn": self.msisdn, "session_id": self.session_id, "operator": "vodacom",
-            "payload": { "request_id": request_id, "response": response }
-        })
-        .to_string()
-    }
-
-    pub fn hubtel_json(&self, kind: &str, sequence: u64, message: &str) -> String {
-        json!({
-            "Sequence": sequence, "Type": kind, "Message": message, "ServiceCode": "713*20", "Operator": "mtn",
-            "ClientState": "", "Mobile": self.msisdn, "SessionId": self.session_id
-        })
-        .to_string()
-    }
-
-    fn begin_body(&mut self) -> (&'static str, String) {
-        match self.via {
-            Via::AfricasTalking => (FORM, self.at_form("")),
-            Via::Beem => {
-                let body = json!({
-                    "command": "initiate", "msisdn": self.msisdn, "session_id": self.session_id,
-                    "operator": "vodacom", "payload": { "request_id": 0, "response": 0 }
-                });
-                (JSON, body.to_string())
-            }
-            Via::Hubtel => {
-                self.counter = 1;
-                (JSON, self.hubtel_json("Initiation", 1, "*713*20#"))
-            }
-        }
-    }
-
-    fn continue_body(&mut self, input: &str) -> (&'static str, String) {
-        match self.via {
-            Via::AfricasTalking => {
-                self.path.push(input.to_owned());
-                (FORM, self.at_form(&self.path.join("*")))
-            }
-            Via::Beem => (JSON, self.beem_json("continue", self.counter, input)),
-            Via::Hubtel => {
-                self.counter += 1;
-                (JSON, self.hubtel_json("Response", self.counter, input))
-            }
-        }
-    }
-
-    async fn post(&mut self, ct: &'static str, body: String) {
-        self.last_body = Some((ct.to_owned(), body.clone().into_bytes()));
-        let response = self.client.post(&self.url).header("content-type", ct).body(body).send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        assert_eq!(status, 200, "{:?} answered {status}: {text}", self.via);
-        self.screen = self.parse(&text);
-        self.raw = text;
-    }
-
-    fn parse(&mut self, body: &str) -> Screen {
-        match self.via {
-            Via::AfricasTalking => {
-                if let Some(text) = body.strip_prefix("CON ") {
-                    Screen { text: text.to_owned(), end: false }
-                } else if let Some(text) = body.strip_prefix("END ") {
-                    Screen { text: text.to_owned(), end: true }
-                } else {
-                    panic!("not an AT screen: {body:?}")
-                }
-            }
-            Via::Beem => {
-                let v: Value = serde_json::from_str(body).unwrap();
-                assert_eq!(v["msisdn"], self.msisdn.as_str(), "Beem replies echo the msisdn");
-                assert_eq!(v["session_id"], self.session_id.as_str(), "Beem replies echo the session id");
-                self.counter = v["payload"]["request_id"].as_u64().expect("request_id");
-                Screen { text: v["payload"]["request"].as_str().unwrap().to_owned(), end: v["command"] == "terminate" }
-            }
-            Via::Hubtel => {
-                let v: Value = serde_json::from_str(body).unwrap();
-                Screen { text: v["Message"].as_str().unwrap().to_owned(), end: v["Type"] == "Release" }
-            }
-        }
-    }
-}
-
-pub const FORM: &str = "application/x-www-form-urlencoded";
-pub const JSON: &str = "application/json";
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)))
-        .collect::<Vec<_>>()
-        .join("&")
 }

@@ -1,0 +1,173 @@
+//! `mkopo dial`, the terminal phone, as a developer runs it: the real binary replays every shipped
+//! journey script against a live gateway in every dialect, fails loudly on a wrong expectation, and
+//! plays a session from stdin.
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::TestApp;
+
+const DIALECTS: [&str; 3] = ["africastalking", "beem", "hubtel"];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mkopo() -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_mkopo"));
+    command.current_dir(root()).env_remove("RUST_LOG").kill_on_drop(true);
+    command
+}
+
+/// `mkopo dial <args>`, stdin closed, its output.
+async fn dial(args: &[&str]) -> Output {
+    mkopo().arg("dial").args(args).stdin(Stdio::null()).output().await.expect("mkopo runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn shipped_scripts() -> Vec<PathBuf> {
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(root().join("scripts/journeys"))
+        .expect("scripts/journeys exists")
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    scripts.sort();
+    scripts
+}
+
+fn temp_script(name: &str, yaml: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("mkopo-{name}-{}.yml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn every_shipped_journey_script_passes_against_a_live_gateway_in_every_dialect() {
+    let scripts = shipped_scripts();
+    let names: Vec<String> = scripts.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    for journey in ["register-and-borrow", "balance", "repay", "my-payments", "language"] {
+        assert!(names.contains(&format!("{journey}.yml")), "{journey}.yml is shipped: {names:?}");
+    }
+    assert!(names.iter().any(|n| n.contains("dialoguss")), "a dialoguss script is shipped: {names:?}");
+
+    let runs = DIALECTS.map(|dialect| {
+        let scripts = scripts.clone();
+        async move {
+            // One gateway per dialect: the scripts register their own numbers, so each needs a fresh LMS.
+            let app = TestApp::spawn_on_redis(|_| {}).await;
+            let mut failures = Vec::new();
+            for script in &scripts {
+                let path = script.to_string_lossy();
+                let out = dial(&["--script", &path, "--url", &app.base, "--dialect", dialect]).await;
+                let said = text(&out);
+                if !out.status.success() || !said.contains("passed") {
+                    failures.push(format!("{path} via {dialect}:\n{said}"));
+                }
+            }
+            failures
+        }
+    });
+    let failures: Vec<String> = futures::future::join_all(runs).await.into_iter().flatten().collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test]
+async fn a_wrong_expectation_exits_non_zero_naming_the_step_the_expectation_and_the_screen() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    let mkopo_script = temp_script(
+        "wrong",
+        "msisdn: \"255713000701\"\nsteps:\n  - expect: Welcome to Mkopo loans.\n  - send: \"1\"\n    expect: You are registered.\n  - send: \"1\"\n    expect: Karibu\n",
+    );
+    let dialoguss_script = temp_script(
+        "wrong-dialoguss",
+        "url: http://127.0.0.1:9/ussd/africastalking\nsessions:\n  - id: wrong\n    phoneNumber: 255713000702\n    steps:\n      - expect: Welcome\n",
+    );
+    for (i, dialect) in DIALECTS.into_iter().enumerate() {
+        // A number of its own per dialect (the positional number overrides the script's): one app.
+        let msisdn = format!("25571300071{i}");
+        let script = mkopo_script.to_string_lossy();
+        let out = dial(&[&msisdn, "--script", &script, "--url", &app.base, "--dialect", dialect]).await;
+        let said = text(&out);
+        assert!(!out.status.success(), "{dialect}: {said}");
+        assert!(said.contains("step 3 (send \"1\")"), "{dialect}: names the step: {said}");
+        assert!(said.contains("\"Karibu\""), "{dialect}: names the expectation: {said}");
+        assert!(
+            said.contains("but the screen (CON) was:\n    Mkopo\n    1. Borrow"),
+            "{dialect}: shows the screen: {said}"
+        );
+
+        // dialoguss compares whole screens: the first screen is more than "Welcome".
+        let out =
+            dial(&["--script", &dialoguss_script.to_string_lossy(), "--url", &app.base, "--dialect", dialect]).await;
+        let said = text(&out);
+        assert!(!out.status.success(), "{dialect}: {said}");
+        assert!(said.contains("session wrong, step 1 (dial): expected the screen to read:\n    Welcome\n"), "{said}");
+    }
+    let broken = temp_script("broken", "steps:\n  - sned: \"1\"\n");
+    let out = dial(&["--script", &broken.to_string_lossy(), "--url", &app.base]).await;
+    assert!(!out.status.success() && text(&out).contains("unknown field `sned`"), "{}", text(&out));
+    for path in [mkopo_script, dialoguss_script, broken] {
+        std::fs::remove_file(path).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_interactive_phone_shows_each_screen_and_sends_each_line_of_stdin() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    for (i, dialect) in DIALECTS.into_iter().enumerate() {
+        let msisdn = format!("25571300080{i}");
+        let mut child = mkopo()
+            .args(["dial", &msisdn, "--url", &app.base, "--dialect", dialect])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mkopo starts");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"1\n1\n2\n").await.unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().await.unwrap();
+        let said = text(&out);
+        assert!(out.status.success(), "{dialect}: {said}");
+        let screens = [
+            "│ Welcome to Mkopo loans. Accept │",
+            "│ 1. Accept",
+            "│ You are registered. Welcome!",
+            "│ 1. Borrow",
+            "│ You have no active loan.",
+        ];
+        let mut rest = said.as_str();
+        for screen in screens {
+            let at = rest.find(screen).unwrap_or_else(|| panic!("{dialect}: {screen:?} in order in:\n{said}"));
+            rest = &rest[at..];
+        }
+        assert!(said.contains("[CON]") && rest.contains("[END]") && rest.contains("Session ended."), "{said}");
+    }
+
+    // Stdin closing mid-session hangs up; the last screen was shown.
+    let out = mkopo().args(["dial", "255713000810", "--url", &app.base]).stdin(Stdio::null()).output().await.unwrap();
+    let said = text(&out);
+    assert!(out.status.success() && said.contains("Welcome to Mkopo loans.") && said.contains("Hung up."), "{said}");
+}
+
+#[tokio::test]
+async fn bad_input_is_a_clear_error_and_never_a_panic() {
+    for (args, says) in [
+        (vec!["12ab", "--url", "http://127.0.0.1:9"], "must be digits"),
+        (vec!["--url", "http://127.0.0.1:9"], "give the subscriber's number"),
+        (vec!["255713000901", "--url", "127.0.0.1:9"], "is not a URL"),
+        (vec!["255713000901", "--url", "http://127.0.0.1:9"], "cannot reach the gateway"),
+        (vec!["255713000901", "--url", "http://h/ussd/beem", "--dialect", "hubtel"], "the URL is the beem route"),
+        (vec!["--script", "/nonexistent/journey.yml", "--url", "http://127.0.0.1:9"], "cannot read"),
+    ] {
+        let out = dial(&args).await;
+        let said = text(&out);
+        assert!(!out.status.success(), "{args:?}: {said}");
+        assert!(said.contains(says) && !said.contains("panicked"), "{args:?}: {said}");
+    }
+}
