@@ -4,6 +4,7 @@
 mod binary;
 mod config;
 mod daraja;
+mod deploy;
 mod dial;
 mod health;
 mod helpers;
