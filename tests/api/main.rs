@@ -15,5 +15,6 @@ mod money;
 mod readme;
 mod saga;
 mod session;
+mod shutdown;
 mod store;
 mod ussd;
