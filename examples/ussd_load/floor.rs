@@ -3,16 +3,8 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-const SAVE_VERSIONED: &str = r"
-local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if current ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', current + 1, 'd', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return current + 1";
-
-const UNLOCK: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0";
+// The gateway's own scripts, so the floor's Redis work is the gateway's by construction.
+use mkopo::store::{SAVE_VERSIONED, UNLOCK};
 
 const MAIN_SCREEN: &str = "CON Mkopo\n1. Borrow\n2. My balance\n3. Repay\n4. My payments\n5. Language";
 

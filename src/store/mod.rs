@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret;
 
 pub use memory::MemoryStore;
-pub use redis_store::RedisStore;
+pub use redis_store::{RedisStore, SAVE_VERSIONED, UNLOCK};
 
 use crate::config::RedisSettings;
 

@@ -18,14 +18,15 @@ if n == 1 or redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1
 return n";
 
 /// Answers the new version, or 0 on conflict. A missing key reads as version 0.
-const SAVE_VERSIONED: &str = r"
+pub const SAVE_VERSIONED: &str = r"
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', current + 1, 'd', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return current + 1";
 
-const UNLOCK: &str = r"
+/// Deletes a lock only while it still holds the caller's token.
+pub const UNLOCK: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0";
 

@@ -79,7 +79,7 @@ impl UssdGateway {
         unlocked: &mut bool,
     ) -> Result<Outcome, StoreError> {
         let Hop { dialect, route, inbound, key, token, started, deadline } = *hop;
-        let (version, record) = loaded.unwrap_or_default();
+        let (version, mut record) = loaded.unwrap_or_default();
         let derived = dialect.derive(inbound, record.memo.as_ref(), &route.cfg);
         let next_hop = record.memo.as_ref().map_or(1, |m| m.hop + 1);
         let lang = record.state.as_ref().map(|s| s.lang.clone());
@@ -90,7 +90,7 @@ impl UssdGateway {
                     _ => None,
                 };
                 let (state, screen) =
-                    self.turn(key, &request, record.state.clone(), subscriber.as_ref(), deadline).await;
+                    self.turn(key, &request, record.state.take(), subscriber.as_ref(), deadline).await;
                 let reply = UssdReply { text: screen.text, end: screen.end };
                 let memo = HopMemo {
                     hop: request.hop,
