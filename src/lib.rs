@@ -9,6 +9,7 @@ pub mod domain;
 pub mod journeys;
 pub mod lms;
 pub mod menu;
+pub mod metrics;
 pub mod momo;
 pub mod phone;
 pub mod routes;

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use crate::config::{LmsMode, Settings};
 use crate::domain::clock::Clock;
 use crate::lms::{LmsClient, LmsClientConfig};
+use crate::metrics::Metrics;
 use crate::momo::daraja::callbacks::{CallbackRules, IpAllowList};
 use crate::momo::daraja::client::DarajaClient;
 use crate::momo::daraja::wallet::DarajaWallet;
@@ -70,12 +71,14 @@ impl Application {
             }
             LmsMode::Http => (None, settings.lms.auth_base_url.clone(), settings.lms.api_base_url.clone()),
         };
-        let lms = LmsClient::new(LmsClientConfig::from_settings(&settings.lms, auth_base, api_base), Clock::system())
-            .context("building the LMS client")?;
+        let metrics = Metrics::new();
+        let mut lms_config = LmsClientConfig::from_settings(&settings.lms, auth_base, api_base);
+        lms_config.metrics = metrics.clone();
+        let lms = LmsClient::new(lms_config, Clock::system()).context("building the LMS client")?;
         spawn_token_rotation(&lms, settings.lms.token_rotation_interval);
 
         let base = format!("http://{}:{port}", connect_host(&host));
-        let money = build_money(&settings, &lms, &base).await?;
+        let money = build_money(&settings, &lms, &base, &metrics).await?;
         let sandbox_wallet = if settings.wallets.uses_sandbox() {
             let callback_url = format!("{base}/v1/callbacks/sandbox");
             Some(
@@ -98,15 +101,25 @@ impl Application {
             None => None,
         };
 
-        let ussd = Arc::new(build_ussd(&settings, store.clone(), &lms, &money)?);
+        let ussd = Arc::new(build_ussd(&settings, store.clone(), &lms, &money, &metrics)?);
+        let scrape = settings.metrics.enabled.then(|| {
+            Arc::new(routes::metrics::MetricsRoute {
+                metrics: metrics.clone(),
+                money: money.clone(),
+                sessions: ussd.sessions.clone(),
+                token: settings.metrics.token.clone(),
+            })
+        });
         let state = web::Data::new(AppState { store, lms: lms.clone() });
         let sandbox = sandbox_lms.clone();
         let wallet = sandbox_wallet.clone();
+        let simulator = settings.simulator.enabled;
         let mut server = HttpServer::new(move || {
             let callbacks = callbacks.clone();
             let admin = admin.clone();
             let daraja = daraja.clone();
             let ussd = ussd.clone();
+            let scrape = scrape.clone();
             let mut app = App::new()
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
@@ -116,6 +129,12 @@ impl Application {
                 .configure(move |cfg| routes::ussd::configure(cfg, ussd));
             if let Some(daraja) = daraja {
                 app = app.configure(move |cfg| routes::daraja::configure(cfg, daraja));
+            }
+            if let Some(scrape) = scrape {
+                app = app.configure(move |cfg| routes::metrics::configure(cfg, scrape));
+            }
+            if simulator {
+                app = app.configure(routes::simulator::configure);
             }
             if let Some(lms) = &sandbox {
                 app = app.service(crate::sandbox::lms::scope("/sandbox/lms", lms.clone()));
@@ -198,6 +217,7 @@ fn build_ussd(
     store: SharedStore,
     lms: &LmsClient,
     money: &MoneyService,
+    metrics: &Metrics,
 ) -> anyhow::Result<routes::ussd::UssdGateway> {
     let u = &settings.ussd;
     let budget = crate::ussd::ScreenBudget { gsm7: u.screen.budget, ucs2: u.screen.ucs2_budget };
@@ -208,7 +228,14 @@ fn build_ussd(
     let journeys = crate::journeys::Journeys::new(lms.clone(), money.clone(), sessions.clone(), settings_arc.clone());
     let dialects = routes::ussd::UssdGateway::dialect_routes(u)
         .map_err(|problems| anyhow::anyhow!("USSD dialect settings: {}", problems.join("; ")))?;
-    Ok(routes::ussd::UssdGateway { menu: Arc::new(menu), journeys, sessions, settings: settings_arc, dialects })
+    Ok(routes::ussd::UssdGateway {
+        menu: Arc::new(menu),
+        journeys,
+        sessions,
+        settings: settings_arc,
+        dialects,
+        metrics: metrics.clone(),
+    })
 }
 
 /// A wildcard bind address is not something to connect to; loopback is.
@@ -236,7 +263,12 @@ fn spawn_token_rotation(lms: &LmsClient, every: Duration) {
     });
 }
 
-async fn build_money(settings: &Settings, lms: &LmsClient, base: &str) -> anyhow::Result<MoneyService> {
+async fn build_money(
+    settings: &Settings,
+    lms: &LmsClient,
+    base: &str,
+    metrics: &Metrics,
+) -> anyhow::Result<MoneyService> {
     let redis_url = settings.redis.url.as_ref().map(|u| u.expose_secret().trim().to_owned()).filter(|u| !u.is_empty());
     let store: SharedMoneyStore = match redis_url {
         Some(url) => Arc::new(
@@ -270,6 +302,7 @@ async fn build_money(settings: &Settings, lms: &LmsClient, base: &str) -> anyhow
         wallet,
         settings: Arc::new(settings.money.clone()),
         clock: Clock::system(),
+        metrics: metrics.clone(),
     })
 }
 

@@ -14,17 +14,25 @@ use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, Env
 use crate::config::{LogFormat, TelemetrySettings};
 use crate::domain::msisdn::mask_digits;
 
+const QUIET_MIDDLEWARE: &str = "tracing_actix_web::middleware=off";
+
 /// Installs the global subscriber once; later calls (tests building many apps) are no-ops.
 pub fn init(settings: &TelemetrySettings) {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         let filter = EnvFilter::try_from_default_env()
             .or_else(|_| EnvFilter::try_new(&settings.filter))
-            .unwrap_or_else(|_| EnvFilter::new("info"));
+            .unwrap_or_else(|_| EnvFilter::new("info"))
+            // The middleware logs every handler error's Debug text, which can quote a response body
+            // holding an MSISDN (the LMS's "Customer with externalId ... does not exist"). The root span
+            // already logs the status of every failed request, so its own lines are switched off.
+            .add_directive(QUIET_MIDDLEWARE.parse().expect("a valid directive"));
         let registry = tracing_subscriber::registry().with(filter);
         let installed = match settings.format {
             LogFormat::Json => {
-                registry.with(fmt::layer().json().with_current_span(true).with_span_list(false)).try_init()
+                // Every span from the request's root down (`http` with its request id, `ussd`, `lms`), so
+                // a line can be tied to its request and subscriber session without repeating fields.
+                registry.with(fmt::layer().json().with_current_span(false).with_span_list(true)).try_init()
             }
             LogFormat::Pretty => registry.with(fmt::layer().with_target(false)).try_init(),
         };

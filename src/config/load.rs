@@ -16,6 +16,7 @@ const PRODUCTION: &str = include_str!("../../config/production.toml");
 pub(super) const SECRET_KEYS: &[&str] = &[
     "lms.partner_password",
     "admin.token",
+    "metrics.token",
     "wallets.daraja.consumer_key",
     "wallets.daraja.consumer_secret",
     "wallets.daraja.security_credential",

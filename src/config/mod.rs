@@ -47,6 +47,8 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub sandbox: SandboxSettings,
     pub ussd: UssdSettings,
+    pub simulator: SimulatorSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +68,20 @@ impl WalletsSettings {
     pub fn uses_sandbox(&self) -> bool {
         self.default == "sandbox" && self.generic.get("sandbox").is_some_and(|w| w.base_url.trim().is_empty())
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SimulatorSettings {
+    /// Serves the browser phone at `/simulator` (local only: it shows any subscriber's loans unguarded).
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// Serves Prometheus metrics at `/metrics`.
+    pub enabled: bool,
+    /// Bearer token a scraper must send; empty = none (restrict `/metrics` at the ingress instead).
+    pub token: SecretString,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -85,6 +85,11 @@ pub fn validate(s: &Settings) -> Vec<String> {
             "redis.url is required in production: sessions, callbacks and payouts must be durable (set MKOPO_REDIS__URL)"
                 .into(),
         );
+        need(
+            !s.simulator.enabled,
+            "simulator.enabled is refused in production: the browser phone shows any subscriber's loans unguarded"
+                .into(),
+        );
     }
     if let Some(url) = &s.redis.url {
         let url = url.expose_secret();

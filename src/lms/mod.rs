@@ -48,6 +48,8 @@ pub struct LmsClientConfig {
     pub product_ids: Vec<String>,
     pub products_cache_ttl: Duration,
     pub currency: String,
+    /// Where attempts and token refreshes are counted; a detached registry unless the app gives its own.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl LmsClientConfig {
@@ -69,6 +71,7 @@ impl LmsClientConfig {
             product_ids: s.product_ids.clone(),
             products_cache_ttl: s.products_cache_ttl,
             currency: s.currency.clone(),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 }
@@ -85,6 +88,7 @@ struct Inner {
     currency: String,
     worker_timeout: Duration,
     clock: Clock,
+    metrics: crate::metrics::Metrics,
 }
 
 #[derive(Clone)]
@@ -113,6 +117,7 @@ impl LmsClient {
                 margin: config.token_refresh_margin,
                 fallback_age: config.token_max_age_fallback,
                 timeout: config.request_timeout,
+                metrics: config.metrics.clone(),
             },
             clock.clone(),
         );
@@ -130,6 +135,7 @@ impl LmsClient {
                 currency: config.currency,
                 worker_timeout: config.worker_request_timeout,
                 clock,
+                metrics: config.metrics,
             }),
             timeout: config.request_timeout,
             budget: Some(config.request_timeout),

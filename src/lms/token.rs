@@ -32,6 +32,7 @@ pub struct TokenSettings {
     pub margin: Duration,
     pub fallback_age: Duration,
     pub timeout: Duration,
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// A token and the moments at which it should be renewed. The value is secret: no `Debug`.
@@ -158,8 +159,9 @@ impl TokenProvider {
                 });
             }
         }
-        let value = self.fetch().await?;
-        let token = self.install(value);
+        let value = self.fetch().await;
+        self.settings.metrics.token_refresh(value.is_ok());
+        let token = self.install(value?);
         tracing::info!(generation = token.generation, refresh_at = %token.refresh_at, "obtained LMS token");
         Ok(token)
     }

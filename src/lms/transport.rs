@@ -136,8 +136,14 @@ impl LmsClient {
             request = request.header(header::CONTENT_TYPE, "application/json").body(bytes);
         }
         let started = Instant::now();
-        let endpoint = || call.endpoint.to_owned();
-        let response = request.send().await.map_err(|e| transport_error(endpoint(), self.timeout, e))?;
+        let metrics = &self.inner.metrics;
+        let failed = |e: reqwest::Error| {
+            let error = transport_error(call.endpoint.to_owned(), self.timeout, e);
+            let code = if matches!(error, LmsError::Timeout { .. }) { "timeout" } else { "transport" };
+            metrics.lms_attempt(call.endpoint, code, false, started.elapsed());
+            error
+        };
+        let response = request.send().await.map_err(failed)?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -145,7 +151,8 @@ impl LmsClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = response.bytes().await.map_err(|e| transport_error(endpoint(), self.timeout, e))?;
+        let body = response.bytes().await.map_err(failed)?;
+        metrics.lms_attempt(call.endpoint, status.as_str(), status.is_success(), started.elapsed());
         tracing::debug!(
             endpoint = call.endpoint,
             status = status.as_u16(),

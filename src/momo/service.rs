@@ -87,6 +87,7 @@ pub struct MoneyService {
     pub wallet: Arc<dyn WalletApi>,
     pub settings: Arc<MoneySettings>,
     pub clock: Clock,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl MoneyService {

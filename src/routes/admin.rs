@@ -45,12 +45,8 @@ fn refusal(request: &HttpRequest, admin: &Admin) -> Option<HttpResponse> {
             "the admin API is off (admin.token is empty)",
         ));
     }
-    let given =
-        request.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    let matches = given.is_some_and(|g| {
-        g.len() == expected.len() && g.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-    });
-    (!matches).then(|| json_error(StatusCode::UNAUTHORIZED, "unauthorized", "a valid admin bearer token is required"))
+    (!super::bearer_matches(request, expected))
+        .then(|| json_error(StatusCode::UNAUTHORIZED, "unauthorized", "a valid admin bearer token is required"))
 }
 
 fn age_secs(since: DateTime<Utc>, now: DateTime<Utc>) -> i64 {

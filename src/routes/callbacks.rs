@@ -11,6 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::momo::generic::{self, CallbackError};
 use crate::momo::service::MoneyService;
 use crate::momo::signature::WebhookSecret;
+use crate::momo::store::Ingested;
 use crate::momo::RawCallback;
 
 /// Headers kept with the raw callback; everything else is dropped.
@@ -64,7 +65,10 @@ async fn generic_callback(
     callbacks: web::Data<Callbacks>,
 ) -> HttpResponse {
     let name = wallet.into_inner();
+    let metrics = &callbacks.money.metrics;
     let Some(config) = callbacks.wallets.get(&name) else {
+        // The name came from the path: counted under one label so it cannot blow up the series count.
+        metrics.callback("unknown", "refused");
         return json(
             StatusCode::NOT_FOUND,
             generic::error_body("unknown_wallet", "no wallet is configured under this name"),
@@ -74,19 +78,25 @@ async fn generic_callback(
     let raw = raw_callback(&request, &body, now);
     if let Err(error) = generic::authenticate(&config.secrets, &raw, now.timestamp(), config.tolerance_secs) {
         tracing::warn!(wallet = name, verdict = error.error_code(), bytes = raw.body.len(), "callback refused");
+        metrics.callback(&name, "refused");
         return refuse(&error);
     }
     let event = match generic::parse(&name, &raw, &config.country_code) {
         Ok(event) => event,
         Err(error) => {
             tracing::error!(wallet = name, verdict = error.error_code(), %error, "signed callback with an invalid payload");
+            metrics.callback(&name, "invalid");
             return refuse(&error);
         }
     };
     match callbacks.money.ingest(event, raw).await {
-        Ok(_) => json(StatusCode::OK, generic::ACK_BODY.to_vec()),
+        Ok((_, outcome)) => {
+            metrics.callback(&name, if outcome == Ingested::New { "accepted" } else { "duplicate" });
+            json(StatusCode::OK, generic::ACK_BODY.to_vec())
+        }
         Err(error) => {
             tracing::error!(wallet = name, %error, "callback not stored; the wallet will retry");
+            metrics.callback(&name, "unavailable");
             json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 generic::error_body("unavailable", "the gateway cannot store callbacks right now"),

@@ -17,6 +17,7 @@ use crate::momo::daraja::callbacks::{
 };
 use crate::momo::daraja::wallet::collection_for_checkout;
 use crate::momo::service::MoneyService;
+use crate::momo::store::Ingested;
 use crate::momo::{saga, EventKind, InboundEvent, Outcome, Provider, RawCallback, Reference};
 
 pub struct DarajaCallbacks {
@@ -48,11 +49,13 @@ fn ack(body: &'static [u8]) -> HttpResponse {
 /// The origin checks, in the spec's order: the token (404), then the source address (403).
 fn refusal(request: &HttpRequest, token: &str, daraja: &DarajaCallbacks) -> Option<HttpResponse> {
     if !path_token_matches(daraja.path_token.expose_secret(), token) {
+        daraja.money.metrics.callback(PROVIDER, "refused");
         return Some(HttpResponse::NotFound().finish());
     }
     let ip: Option<IpAddr> = request.peer_addr().map(|a| a.ip());
     if !daraja.allowed.is_empty() && !ip.is_some_and(|ip| daraja.allowed.allows(ip)) {
         tracing::warn!(ip = ?ip, "Daraja callback from an address outside daraja.allowed_ips");
+        daraja.money.metrics.callback(PROVIDER, "refused");
         return Some(HttpResponse::Forbidden().finish());
     }
     None
@@ -69,8 +72,21 @@ fn raw(request: &HttpRequest, body: &web::Bytes, money: &MoneyService) -> RawCal
 
 /// Runs the inbox script; `Err` means nothing was stored and Daraja must be told to retry.
 async fn store(money: &MoneyService, event: InboundEvent, raw: RawCallback) -> Result<(), ()> {
-    money.ingest(event, raw).await.map(drop).map_err(|error| tracing::error!(%error, "Daraja callback not stored"))
+    match money.ingest(event, raw).await {
+        Ok((_, outcome)) => {
+            money.metrics.callback(PROVIDER, if outcome == Ingested::New { "accepted" } else { "duplicate" });
+            Ok(())
+        }
+        Err(error) => {
+            tracing::error!(%error, "Daraja callback not stored");
+            money.metrics.callback(PROVIDER, "unavailable");
+            Err(())
+        }
+    }
 }
+
+/// The provider label of every Daraja callback.
+const PROVIDER: &str = "daraja";
 
 async fn two_part(
     request: HttpRequest,
@@ -102,6 +118,7 @@ async fn two_part(
             },
             Err(error) => {
                 tracing::error!(%error, "unreadable C2B confirmation; Pull Transactions must recover it");
+                money.metrics.callback(PROVIDER, "invalid");
                 HttpResponse::BadRequest().finish()
             }
         },
@@ -141,6 +158,7 @@ async fn payout_result(
         Ok(result) => result,
         Err(error) => {
             tracing::error!(%error, "unreadable Daraja payout result; polling will settle the payout");
+            money.metrics.callback(PROVIDER, "invalid");
             return ack(cb::ACK_ACCEPTED);
         }
     };
@@ -234,6 +252,7 @@ async fn stk(
         }
         Err(error) => {
             tracing::error!(%error, "unreadable STK callback");
+            money.metrics.callback(PROVIDER, "invalid");
             ack(cb::ACK_ACCEPTED)
         }
     }

@@ -117,6 +117,11 @@ impl Sessions {
         Ok(self.store.save_versioned(key.as_str(), version, &bytes, self.ttl).await?.is_some())
     }
 
+    /// Session records held: live ones, and ended ones kept for a duplicate's replay until their TTL.
+    pub async fn held(&self) -> Result<u64, StoreError> {
+        self.store.count_prefix("ussd:", ":lock").await
+    }
+
     pub async fn delete(&self, key: &SessionKey) -> Result<(), StoreError> {
         self.store.delete(key.as_str()).await
     }

@@ -118,6 +118,14 @@ impl Store for MemoryStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+    async fn count_prefix(&self, prefix: &str, except_suffix: &str) -> Result<u64, StoreError> {
+        let full = self.key(prefix);
+        let now = Instant::now();
+        let live = self.cache.iter().filter(|(k, e)| {
+            k.starts_with(&full) && (except_suffix.is_empty() || !k.ends_with(except_suffix)) && e.expires_at > now
+        });
+        Ok(live.count() as u64)
+    }
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match self.read(key).await {
             None => Ok(None),

@@ -64,6 +64,11 @@ pub trait Store: Send + Sync {
     /// taken by someone else cannot release the new holder's lock.
     async fn unlock(&self, key: &str, token: &str) -> Result<(), StoreError>;
 
+    /// How many keys start with `prefix`, leaving out those ending with `except_suffix` (metrics: live
+    /// sessions without their locks). Redis walks the keyspace with `SCAN`, so this is for scrapes, not
+    /// for hops.
+    async fn count_prefix(&self, prefix: &str, except_suffix: &str) -> Result<u64, StoreError>;
+
     /// [`Store::lock`] then, when taken, [`Store::load_versioned`]; Redis sends both in one round trip.
     async fn lock_and_load(
         &self,

@@ -44,6 +44,18 @@ fn unavailable(e: redis::RedisError) -> StoreError {
     StoreError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("no detail")))
 }
 
+/// Escapes the glob characters of a `SCAN MATCH` pattern, so a key prefix is matched literally.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Redis rejects a PX of 0, and a sub-millisecond TTL would round to it.
 fn millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
@@ -93,6 +105,29 @@ impl Store for RedisStore {
             Ok(())
         } else {
             Err(StoreError::Unavailable(format!("unexpected PING answer {pong:?}")))
+        }
+    }
+    async fn count_prefix(&self, prefix: &str, except_suffix: &str) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let pattern = format!("{}*", glob_escape(&self.key(prefix)));
+        let (mut cursor, mut count) = (0u64, 0u64);
+        loop {
+            let (next, keys): (u64, Vec<String>) = self
+                .bounded(
+                    redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .query_async(&mut conn),
+                )
+                .await?;
+            count += keys.iter().filter(|k| except_suffix.is_empty() || !k.ends_with(except_suffix)).count() as u64;
+            if next == 0 {
+                return Ok(count);
+            }
+            cursor = next;
         }
     }
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

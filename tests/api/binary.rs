@@ -3,11 +3,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 struct Running {
     child: Child,
     first_line: String,
+    /// Everything it printed after the first line.
+    output: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Running {
@@ -33,8 +36,10 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
         assert!(reader.read_line(&mut first_line).unwrap() > 0, "mkopo exited before listening");
     }
     // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in reader.lines() {});
-    Running { child, first_line }
+    let output = Arc::new(Mutex::new(Vec::new()));
+    let sink = output.clone();
+    std::thread::spawn(move || reader.lines().map_while(Result::ok).for_each(|l| sink.lock().unwrap().push(l)));
+    Running { child, first_line, output }
 }
 
 /// The `http://host:port` that a "... listening on http://host:port..." line names.
@@ -198,4 +203,64 @@ fn check_menus_fails_loudly_on_a_broken_menu_directory() {
     assert!(stderr.contains("node `borrow-amount` leads to the unknown node `nowhere`"), "{stderr}");
     assert!(stderr.contains("message `main-borrow` is missing in sw.ftl"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn json_log_lines_carry_the_request_spans_and_no_number_or_input() {
+    let gateway = start(
+        &["serve"],
+        &[
+            ("MKOPO_SERVER__PORT", "0"),
+            ("MKOPO_TELEMETRY__FORMAT", "json"),
+            ("MKOPO_TELEMETRY__FILTER", "info,mkopo=debug"),
+        ],
+    );
+    let base = base_of(&gateway.first_line);
+    wait_ready(&format!("{base}/readyz")).await;
+    let msisdn = "255718273645";
+    let url = format!("{base}/ussd/africastalking");
+    let mut phone = mkopo::phone::Phone::new(url, mkopo::phone::Dialect::AfricasTalking, msisdn);
+    phone.begin().await.unwrap();
+    let mut typed = Vec::new();
+    for step in ["Accept", "Main menu", "Borrow", "7-Day", "Other amount", "7341", "Confirm"] {
+        let input = match step.parse::<u32>() {
+            Ok(_) => step.to_owned(),
+            Err(_) => phone.screen.option(step).unwrap_or_else(|| panic!("no {step:?} on {}", phone.screen.text)),
+        };
+        phone.send(&input).await.unwrap();
+        typed.push(input);
+    }
+    assert!(phone.screen.end, "the walk ends the session:\n{}", phone.screen.text);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let lines = gateway.output.lock().unwrap().clone();
+
+    // The banner (where it listens, what to try) is for people; every log line is one JSON object.
+    let json: Vec<serde_json::Value> = lines
+        .iter()
+        .filter(|l| !l.starts_with("  "))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}")))
+        .collect();
+    let hop = json
+        .iter()
+        .find(|l| l["fields"]["message"] == "USSD hop")
+        .unwrap_or_else(|| panic!("no hop line in:\n{}", lines.join("\n")));
+    let spans = hop["spans"].as_array().expect("a span list");
+    let http = spans.iter().find(|s| s["name"] == "http").expect("the request's root span");
+    assert_eq!(http["route"], "/ussd/{dialect}");
+    assert!(http["request_id"].as_str().is_some_and(|id| id.len() == 36), "{http}");
+    let ussd = spans.iter().find(|s| s["name"] == "ussd").expect("the hop span");
+    assert_eq!(ussd["dialect"], "africastalking");
+    assert_eq!(ussd["msisdn"], "25571****645", "masked");
+    let lms_line = json
+        .iter()
+        .find(|l| l["spans"].as_array().is_some_and(|s| s.iter().any(|s| s["name"] == "lms")))
+        .expect("an LMS call logged inside its span");
+    let names: Vec<_> = lms_line["spans"].as_array().unwrap().iter().map(|s| s["name"].clone()).collect();
+    assert_eq!(names, ["http", "ussd", "lms"], "an LMS call of a hop is tied to the hop and its request");
+
+    let all = lines.join("\n");
+    let leaks: Vec<_> = lines.iter().filter(|l| l.contains("718273645")).collect();
+    assert!(leaks.is_empty(), "the number never appears in full: {leaks:#?}");
+    let path = typed.join("*");
+    assert!(!all.contains(&path) && !all.contains("7341"), "the AT input path {path} never appears");
 }

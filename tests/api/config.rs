@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use mkopo::config::{load_from, ConfigSource, Environment, LmsMode, LogFormat};
+use mkopo::config::{load_from, ConfigSource, Environment, LmsMode, LogFormat, Settings};
 use secrecy::ExposeSecret;
 
 fn repo_config() -> ConfigSource {
@@ -107,6 +107,14 @@ fn production_lists_every_missing_setting_at_once() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
+}
+
+#[test]
+fn production_keeps_the_browser_phone_off_and_refuses_it_on() {
+    assert!(!load_from(&production()).unwrap().simulator.enabled, "production.toml turns it off");
+    assert!(Settings::local_defaults().simulator.enabled, "local runs have it");
+    let text = problems(&production().with_env("MKOPO_SIMULATOR__ENABLED", "true"));
+    assert!(text.contains("simulator.enabled is refused in production"), "{text}");
 }
 
 #[test]

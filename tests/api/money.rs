@@ -294,6 +294,7 @@ pub(crate) async fn own_money(app: &TestApp, prefix: &str) -> MoneyService {
         wallet: Arc::new(GenericWalletClient::new("sandbox", &wallet).unwrap()),
         settings: Arc::new(settings),
         clock: Clock::system(),
+        metrics: Default::default(),
     }
 }
 

@@ -296,8 +296,41 @@ async fn redis_retrying_writers_lose_no_update() {
     retrying_writers_lose_no_update(Arc::new(redis().await)).await;
 }
 
+/// Counts what starts with the prefix, leaves out the excepted suffix, other prefixes and expired keys.
+async fn keys_are_counted_by_prefix(store: &dyn Store) {
+    let ttl = Duration::from_secs(30);
+    assert_eq!(store.count_prefix("ussd:", ":lock").await.unwrap(), 0);
+    for n in 0..1200 {
+        store.set(&format!("ussd:beem:2557{n:08}:s{n}"), b"x", ttl).await.unwrap();
+    }
+    store.set("ussd:beem:255700000001:s1:lock", b"t", ttl).await.unwrap();
+    store.set("sub:255700000001:lang", b"sw", ttl).await.unwrap();
+    store.set("ussd:beem:255700000009:gone", b"x", Duration::from_millis(100)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(store.count_prefix("ussd:", ":lock").await.unwrap(), 1200, "more than one SCAN page");
+    assert_eq!(store.count_prefix("ussd:", "").await.unwrap(), 1201, "locks too without an exception");
+    assert_eq!(store.count_prefix("sub:", "").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn redis_counts_keys_by_prefix_across_scan_pages() {
+    keys_are_counted_by_prefix(&redis().await).await;
+}
+
+#[tokio::test]
+async fn redis_counting_matches_the_prefix_literally_even_with_glob_characters() {
+    let prefix = format!("mkopo-test-[*?]-{}", uuid::Uuid::new_v4());
+    let store = RedisStore::connect(&redis_url(), &prefix, Duration::from_secs(2)).await.unwrap();
+    store.set("ussd:a", b"x", Duration::from_secs(30)).await.unwrap();
+    // Unescaped, `[*?]` would be a character class matching this sibling's `?`.
+    let sibling = RedisStore::connect(&redis_url(), &prefix.replace("[*?]", "?"), Duration::from_secs(2)).await;
+    sibling.unwrap().set("ussd:b", b"x", Duration::from_secs(30)).await.unwrap();
+    assert_eq!(store.count_prefix("ussd:", "").await.unwrap(), 1, "the sibling prefix is not matched");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_primitives_behave_like_redis() {
+    keys_are_counted_by_prefix(&MemoryStore::new("c")).await;
     let memory = MemoryStore::new("t");
     set_nx_writes_only_once(&memory).await;
     incr_counts_within_a_fixed_window(&memory).await;

@@ -46,6 +46,33 @@ pub enum Phase {
 }
 
 impl Phase {
+    pub const ALL: [Phase; 9] = [
+        Phase::Minted,
+        Phase::LoanActive,
+        Phase::PayoutPending,
+        Phase::PayoutUnknown,
+        Phase::Done,
+        Phase::Rejected,
+        Phase::RollingBack,
+        Phase::RolledBack,
+        Phase::RollbackBlocked,
+    ];
+
+    /// The phase as stored (snake case), for logs and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Minted => "minted",
+            Phase::LoanActive => "loan_active",
+            Phase::PayoutPending => "payout_pending",
+            Phase::PayoutUnknown => "payout_unknown",
+            Phase::Done => "done",
+            Phase::Rejected => "rejected",
+            Phase::RollingBack => "rolling_back",
+            Phase::RolledBack => "rolled_back",
+            Phase::RollbackBlocked => "rollback_blocked",
+        }
+    }
+
     pub fn is_terminal(self) -> bool {
         matches!(self, Phase::Done | Phase::Rejected | Phase::RolledBack | Phase::RollbackBlocked)
     }
@@ -170,6 +197,7 @@ async fn save(service: &MoneyService, version: u64, saga: &mut Disbursement) -> 
     saga.updated_at = service.now();
     let written = put_json(service.store.as_ref(), &doc_key(&saga.reference), version, saga).await?;
     if written && saga.phase.is_terminal() {
+        service.metrics.saga_finished(saga.phase.name());
         service.store.index_remove(OPEN, saga.reference.as_str()).await?;
         service.store.cancel(&saga_timer(&saga.reference)).await?;
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{InboxEntry, InboxStats, Ingested, MoneyStore, OpsList, Versioned};
+use super::{InboxEntry, InboxStats, Ingested, MoneyStore, OpsList, SetStats, Versioned};
 use crate::store::StoreError;
 
 #[derive(Default)]
@@ -50,6 +50,13 @@ impl MemoryMoneyStore {
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         f(&mut self.state.lock().expect("memory money store lock"))
     }
+}
+
+fn stats<'a>(scores: impl Iterator<Item = &'a DateTime<Utc>>) -> SetStats {
+    scores.fold(SetStats::default(), |acc, at| SetStats {
+        size: acc.size + 1,
+        earliest: Some(acc.earliest.map_or(*at, |e| e.min(*at))),
+    })
 }
 
 #[async_trait]
@@ -166,6 +173,10 @@ impl MoneyStore for MemoryMoneyStore {
         Ok(members)
     }
 
+    async fn list_stats(&self, list: OpsList) -> Result<SetStats, StoreError> {
+        Ok(self.with(|s| s.lists.get(list.name()).map(|l| stats(l.values())).unwrap_or_default()))
+    }
+
     async fn schedule(&self, timer: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
         self.with(|s| s.timers.insert(timer.to_owned(), due));
         Ok(())
@@ -174,6 +185,10 @@ impl MoneyStore for MemoryMoneyStore {
     async fn cancel(&self, timer: &str) -> Result<(), StoreError> {
         self.with(|s| s.timers.remove(timer));
         Ok(())
+    }
+
+    async fn timer_stats(&self) -> Result<SetStats, StoreError> {
+        Ok(self.with(|s| stats(s.timers.values())))
     }
 
     async fn take_due(&self, now: DateTime<Utc>, lease: Duration, limit: usize) -> Result<Vec<String>, StoreError> {

@@ -41,6 +41,13 @@ pub struct InboxStats {
     pub oldest_pending_ms: u64,
 }
 
+/// A sorted set's size and its earliest entry (the oldest list member, the soonest timer).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SetStats {
+    pub size: u64,
+    pub earliest: Option<DateTime<Utc>>,
+}
+
 /// The lists operators work from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpsList {
@@ -95,12 +102,16 @@ pub trait MoneyStore: Send + Sync {
     async fn list_add(&self, list: OpsList, member: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
     async fn list_remove(&self, list: OpsList, member: &str) -> Result<bool, StoreError>;
     async fn list_members(&self, list: OpsList) -> Result<Vec<(String, DateTime<Utc>)>, StoreError>;
+    /// Size and oldest member of an operators' list, without reading it (metrics).
+    async fn list_stats(&self, list: OpsList) -> Result<SetStats, StoreError>;
 
     async fn schedule(&self, timer: &str, due: DateTime<Utc>) -> Result<(), StoreError>;
     async fn cancel(&self, timer: &str) -> Result<(), StoreError>;
     /// Timers due at `now`. Each is leased: pushed to `now + lease`, so a crash before it is handled
     /// (cancelled or rescheduled) makes it fire again instead of vanishing.
     async fn take_due(&self, now: DateTime<Utc>, lease: Duration, limit: usize) -> Result<Vec<String>, StoreError>;
+    /// How many timers are scheduled and when the soonest is due (metrics: the outbox).
+    async fn timer_stats(&self) -> Result<SetStats, StoreError>;
 
     async fn load_doc(&self, key: &str) -> Result<Option<Versioned>, StoreError>;
     /// Writes `body` if the stored version is `expected` (`0` = must not exist yet). Returns whether it

@@ -10,7 +10,7 @@ use ::redis::{cmd, AsyncCommands, Script, Value};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::{InboxEntry, InboxStats, Ingested, MoneyStore, OpsList, Versioned};
+use super::{InboxEntry, InboxStats, Ingested, MoneyStore, OpsList, SetStats, Versioned};
 use crate::store::StoreError;
 
 const GROUP: &str = "alloc";
@@ -139,6 +139,18 @@ fn text(value: &Value) -> Option<String> {
 
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
+}
+
+impl RedisMoneyStore {
+    /// `ZCARD` and the lowest score of a sorted set, in one round trip.
+    async fn set_stats(&self, name: &str) -> Result<SetStats, StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.key(name);
+        let (size, first): (u64, Vec<(String, i64)>) =
+            self.bounded(::redis::pipe().zcard(&key).zrange_withscores(&key, 0, 0).query_async(&mut conn)).await?;
+        let earliest = first.first().and_then(|(_, ms)| Utc.timestamp_millis_opt(*ms).single());
+        Ok(SetStats { size, earliest })
+    }
 }
 
 #[async_trait]
@@ -296,6 +308,10 @@ impl MoneyStore for RedisMoneyStore {
         Ok(members.into_iter().map(|(m, ms)| (m, Utc.timestamp_millis_opt(ms).single().unwrap_or_default())).collect())
     }
 
+    async fn list_stats(&self, list: OpsList) -> Result<SetStats, StoreError> {
+        self.set_stats(list.name()).await
+    }
+
     async fn schedule(&self, timer: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         self.bounded(conn.zadd::<_, _, _, ()>(self.key("timers"), timer, millis(due))).await
@@ -312,6 +328,10 @@ impl MoneyStore for RedisMoneyStore {
         let mut invocation = self.take_due.prepare_invoke();
         invocation.key(self.key("timers")).arg(millis(now)).arg(leased_until).arg(limit);
         self.bounded(invocation.invoke_async(&mut conn)).await
+    }
+
+    async fn timer_stats(&self) -> Result<SetStats, StoreError> {
+        self.set_stats("timers").await
     }
 
     async fn load_doc(&self, key: &str) -> Result<Option<Versioned>, StoreError> {

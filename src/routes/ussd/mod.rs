@@ -15,10 +15,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use futures::FutureExt;
 use secrecy::ExposeSecret;
+use tracing::Instrument;
 
 use crate::config::UssdSettings;
 use crate::journeys::Journeys;
 use crate::menu::Menu;
+use crate::metrics::Metrics;
 use crate::session::{SessionKey, Sessions};
 use crate::ussd::guard::{AccessSettings, Guard, GuardInput};
 use crate::ussd::{parse_africastalking_event, Dialect, DialectCfg, Inbound, ScreenBudget, ServiceCode, UssdReply};
@@ -36,6 +38,7 @@ pub struct UssdGateway {
     pub sessions: Sessions,
     pub settings: Arc<UssdSettings>,
     pub dialects: BTreeMap<&'static str, (Dialect, DialectRoute)>,
+    pub metrics: Metrics,
 }
 
 const ALL: [Dialect; 3] = [Dialect::AfricasTalking, Dialect::Beem, Dialect::Hubtel];
@@ -125,6 +128,7 @@ fn admit<'g>(
     let Some((dialect, route)) = gateway.dialects.get(dialect_name) else { return Err(Box::new(empty(404))) };
     if let Err(refusal) = route.guard.check(&guard_input(req, token)) {
         tracing::warn!(dialect = dialect.name(), %refusal, "USSD callback refused");
+        gateway.metrics.hop_outcome(dialect.name(), "refused");
         let mut response = empty(refusal.status());
         if let Some(challenge) = refusal.challenge() {
             if let Ok(value) = header::HeaderValue::from_str(challenge) {
@@ -143,6 +147,7 @@ fn admit<'g>(
         // The message names the problem (field, limit), never the input, so integrators can fix their side.
         Err(error) => {
             tracing::info!(dialect = dialect.name(), %error, "USSD body refused");
+            gateway.metrics.hop_outcome(dialect.name(), "invalid");
             let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
             Err(Box::new(HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(error.to_string())))
         }
@@ -161,23 +166,48 @@ async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Result<Byt
     let started = Instant::now();
     let body = match body {
         Ok(body) => body,
-        Err(error) => return unreadable(&error),
+        Err(error) => {
+            let name = req.match_info().get("dialect").unwrap_or_default();
+            if let Some((dialect, _)) = gateway.dialects.get(name) {
+                gateway.metrics.hop_outcome(dialect.name(), "invalid");
+            }
+            return unreadable(&error);
+        }
     };
     let name = req.match_info().get("dialect").unwrap_or_default();
     let (dialect, route, inbound) = match admit(&gateway, &req, name, req.match_info().get("token"), &body, false) {
         Ok(admitted) => admitted,
         Err(response) => return *response,
     };
-    let outcome = std::panic::AssertUnwindSafe(gateway.process(dialect, route, &inbound, started)).catch_unwind().await;
+    // Every line this hop logs (LMS calls, tasks, store errors) carries these fields; the number is
+    // masked by its Display, the input is never a field.
+    let span = tracing::info_span!(
+        "ussd",
+        dialect = dialect.name(),
+        msisdn = %inbound.msisdn,
+        session_id = %inbound.session_id,
+    );
+    let turn = std::panic::AssertUnwindSafe(gateway.process(dialect, route, &inbound, started)).catch_unwind();
+    let outcome = turn.instrument(span).await;
     let outcome = outcome.unwrap_or_else(|_| {
         tracing::error!(dialect = dialect.name(), "a USSD turn panicked; answering with the error screen");
         let lang = gateway.menu.catalog().default_language();
         let screen = gateway.menu.message_screen(lang, "msg-error", &Default::default());
-        turn::Outcome::Reply { hop: 1, reply: UssdReply::end(screen.text) }
+        turn::Outcome::Reply { hop: 1, reply: UssdReply::end(screen.text), shown: turn::Shown::system("msg-error") }
     });
     let (content, bytes) = match outcome {
-        turn::Outcome::Reply { hop, reply } => dialect.render(&inbound, hop, &reply),
-        turn::Outcome::Ack { hop } => dialect.ack(&inbound, hop),
+        turn::Outcome::Reply { hop, reply, shown } => {
+            let rendered = dialect.render(&inbound, hop, &reply);
+            gateway.metrics.hop(dialect.name(), &shown.screen, shown.outcome(), started.elapsed());
+            if shown.truncated {
+                gateway.metrics.screen_truncated(dialect.name(), &shown.screen);
+            }
+            rendered
+        }
+        turn::Outcome::Ack { hop } => {
+            gateway.metrics.hop_outcome(dialect.name(), "notice");
+            dialect.ack(&inbound, hop)
+        }
     };
     HttpResponse::Ok().content_type(content).body(bytes)
 }
@@ -215,6 +245,7 @@ async fn at_events(
     if let Err(error) = gateway.ended_by_provider(&key, &inbound.msisdn, None, completed).await {
         tracing::warn!(%error, "could not delete an ended USSD session; its TTL will");
     }
+    gateway.metrics.hop_outcome(dialect.name(), "notice");
     let (content, bytes) = dialect.ack(&inbound, 0);
     HttpResponse::Ok().content_type(content).body(bytes)
 }

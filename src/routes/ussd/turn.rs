@@ -12,8 +12,37 @@ use crate::store::StoreError;
 use crate::ussd::{Derived, Dialect, EndReason, HopMemo, Inbound, UssdEvent, UssdReply, UssdRequest};
 
 pub(super) enum Outcome {
-    Reply { hop: u32, reply: UssdReply },
+    Reply { hop: u32, reply: UssdReply, shown: Shown },
     Ack { hop: u32 },
+}
+
+/// What a reply showed, for the hop metrics.
+pub(super) struct Shown {
+    /// The menu node or system message id; `replay` for a cached reply sent again.
+    pub screen: String,
+    pub replayed: bool,
+    pub truncated: bool,
+}
+
+impl Shown {
+    fn screen(screen: &crate::menu::Screen) -> Self {
+        Self { screen: screen.node.clone(), replayed: false, truncated: screen.truncated }
+    }
+
+    pub(super) fn system(id: &str) -> Self {
+        Self { screen: id.to_owned(), replayed: false, truncated: false }
+    }
+
+    /// The hop outcome label: system messages name what went wrong, anything else was served.
+    pub(super) fn outcome(&self) -> &'static str {
+        match self.screen.as_str() {
+            _ if self.replayed => "replay",
+            "msg-timeout" | "msg-slow" => "timeout",
+            "msg-error" => "error",
+            "msg-expired" | "msg-ended" | "msg-unsupported" => "stale",
+            _ => "ok",
+        }
+    }
 }
 
 /// What identifies one hop while it holds the session lock.
@@ -83,7 +112,7 @@ impl UssdGateway {
         let derived = dialect.derive(inbound, record.memo.as_ref(), &route.cfg);
         let next_hop = record.memo.as_ref().map_or(1, |m| m.hop + 1);
         let lang = record.state.as_ref().map(|s| s.lang.clone());
-        let (hop, reply, node, flag) = match derived {
+        let (hop, reply, shown, flag) = match derived {
             Derived::Fresh { request, fingerprint } => {
                 let subscriber = match request.event {
                     UssdEvent::Begin => Some(self.sessions.subscriber(&request.msisdn).await?),
@@ -91,6 +120,7 @@ impl UssdGateway {
                 };
                 let (state, screen) =
                     self.turn(key, &request, record.state.take(), subscriber.as_ref(), deadline).await;
+                let shown = Shown::screen(&screen);
                 let reply = UssdReply { text: screen.text, end: screen.end };
                 let memo = HopMemo {
                     hop: request.hop,
@@ -104,12 +134,13 @@ impl UssdGateway {
                 next.marked |= subscriber.is_some_and(|s| s.resume.is_some());
                 self.remember(key, &request, version, next, token).await?;
                 *unlocked = true;
-                (request.hop, reply, screen.node, "fresh")
+                (request.hop, reply, shown, "fresh")
             }
             Derived::Duplicate | Derived::Conflict => match record.memo {
                 Some(memo) => {
                     let flag = if matches!(derived, Derived::Duplicate) { "duplicate" } else { "path_conflict" };
-                    (memo.hop, memo.reply, String::new(), flag)
+                    let shown = Shown { screen: "replay".to_owned(), replayed: true, truncated: false };
+                    (memo.hop, memo.reply, shown, flag)
                 }
                 None => return Ok(self.system(lang.as_deref(), "msg-error")),
             },
@@ -132,10 +163,10 @@ impl UssdGateway {
         // R12: what we log of a hop; never the input.
         tracing::info!(
             dialect = dialect.name(), msisdn = %inbound.msisdn, session_id = %inbound.session_id, hop,
-            node = %node, kind = flag, end = reply.end, latency_ms = started.elapsed().as_millis() as u64,
+            node = %shown.screen, kind = flag, end = reply.end, latency_ms = started.elapsed().as_millis() as u64,
             "USSD hop"
         );
-        Ok(Outcome::Reply { hop, reply })
+        Ok(Outcome::Reply { hop, reply, shown })
     }
 
     /// Stores the session after a fresh turn (compare-and-set) and keeps the subscriber's resume mark in
@@ -288,6 +319,6 @@ impl UssdGateway {
     fn system_at(&self, hop: u32, lang: Option<&str>, id: &str) -> Outcome {
         let lang = lang.unwrap_or_else(|| self.menu.catalog().default_language());
         let screen = self.menu.message_screen(lang, id, &Default::default());
-        Outcome::Reply { hop, reply: UssdReply::end(screen.text) }
+        Outcome::Reply { hop, reply: UssdReply::end(screen.text), shown: Shown::system(id) }
     }
 }

@@ -4,6 +4,6 @@
 mod edges;
 mod faults;
 mod guards;
-mod journeys;
+pub(crate) mod journeys;
 pub mod phone;
 mod pin;
