@@ -102,6 +102,9 @@ impl Application {
         };
 
         let ussd = Arc::new(build_ussd(&settings, store.clone(), &lms, &money, &metrics)?);
+        let providers = settings.wallets.generic.keys().map(String::as_str);
+        let providers = providers.chain(settings.wallets.daraja.as_ref().map(|_| "daraja"));
+        metrics.prime(ussd.dialects.values().map(|(d, _)| d.name()), providers);
         let scrape = settings.metrics.enabled.then(|| {
             Arc::new(routes::metrics::MetricsRoute {
                 metrics: metrics.clone(),

@@ -22,6 +22,11 @@ use prometheus_client::registry::Registry;
 
 pub use scrape::{scrape, ScrapeSources};
 
+/// The `outcome` label of `mkopo_ussd_hops_total`.
+pub const HOP_OUTCOMES: [&str; 8] = ["ok", "replay", "notice", "timeout", "error", "stale", "refused", "invalid"];
+/// The `verdict` label of `mkopo_callbacks_total`.
+pub const CALLBACK_VERDICTS: [&str; 5] = ["accepted", "duplicate", "refused", "invalid", "unavailable"];
+
 /// Latency buckets in seconds: sub-millisecond hops up to the aggregator deadline and past it.
 const LATENCY_BUCKETS: [f64; 14] =
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -176,6 +181,32 @@ impl Metrics {
         }))
     }
 
+    /// Creates the zero series operators alert on, so `rate()` has something to read before the first
+    /// event: every hop outcome of each enabled dialect, every callback verdict of each provider, both
+    /// token refresh outcomes and every terminal saga phase.
+    pub fn prime<'a>(
+        &self,
+        dialects: impl IntoIterator<Item = &'static str>,
+        providers: impl IntoIterator<Item = &'a str>,
+    ) {
+        for dialect in dialects {
+            for outcome in HOP_OUTCOMES {
+                self.0.hops.get_or_create(&HopOutcomeLabels { dialect, outcome });
+            }
+        }
+        for provider in providers {
+            for verdict in CALLBACK_VERDICTS {
+                self.0.callbacks.get_or_create(&CallbackLabels { provider: provider.to_owned(), verdict });
+            }
+        }
+        for outcome in ["ok", "error"] {
+            self.0.token_refreshes.get_or_create(&OutcomeLabels { outcome });
+        }
+        for phase in crate::momo::saga::Phase::ALL.into_iter().filter(|p| p.is_terminal()) {
+            self.0.sagas_finished.get_or_create(&PhaseLabels { phase: phase.name() });
+        }
+    }
+
     /// One answered USSD hop.
     pub fn hop(&self, dialect: &'static str, screen: &str, outcome: &'static str, elapsed: Duration) {
         let labels = HopLabels { dialect, screen: screen.to_owned() };
@@ -262,6 +293,21 @@ mod tests {
             text.contains(r#"mkopo_lms_request_duration_seconds_count{endpoint="GET /v1/loan-products",code="200"} 1"#)
         );
         assert!(!text.contains("mkopo_lms_errors_total{"));
+    }
+
+    #[test]
+    fn primed_series_exist_at_zero_before_any_event() {
+        let metrics = Metrics::new();
+        metrics.prime(["hubtel"], ["halopesa"]);
+        let text = metrics.encode();
+        for outcome in HOP_OUTCOMES {
+            assert!(text.contains(&format!("mkopo_ussd_hops_total{{dialect=\"hubtel\",outcome=\"{outcome}\"}} 0")));
+        }
+        for verdict in CALLBACK_VERDICTS {
+            assert!(text.contains(&format!("mkopo_callbacks_total{{provider=\"halopesa\",verdict=\"{verdict}\"}} 0")));
+        }
+        assert!(text.contains(r#"mkopo_lms_token_refreshes_total{outcome="error"} 0"#));
+        assert!(text.contains(r#"mkopo_sagas_finished_total{phase="rollback_blocked"} 0"#));
     }
 
     #[test]

@@ -72,10 +72,11 @@ async fn hops_lms_calls_callbacks_sagas_and_stores_show_in_the_scrape() {
     assert_eq!(wallet.deliver("evt_metrics_1", &body).await.0, 200);
     // Accepted: that payment, and the sandbox wallet's own callback for the loan's payout.
     let accepted = r#"mkopo_callbacks_total{provider="sandbox",verdict="accepted"}"#;
-    let scrape = eventually(10, "the payment in suspense and both callbacks counted", || async {
+    let scrape = eventually(10, "the payment in suspense, both callbacks counted, the inbox drained", || async {
         let scrape = Scrape::of(&app).await;
         let parked = scrape.samples.get(r#"mkopo_ops_list_size{list="suspense"}"#) == Some(&1.0);
-        (parked && scrape.samples.get(accepted) == Some(&2.0)).then_some(scrape)
+        let drained = scrape.samples.get("mkopo_inbox_depth") == Some(&0.0);
+        (parked && drained && scrape.samples.get(accepted) == Some(&2.0)).then_some(scrape)
     })
     .await;
 
@@ -93,7 +94,7 @@ async fn hops_lms_calls_callbacks_sagas_and_stores_show_in_the_scrape() {
     assert_eq!(scrape.value(r#"mkopo_sagas_open{phase="payout_pending"}"#), 0.0);
 
     assert_eq!(scrape.value(r#"mkopo_callbacks_total{provider="sandbox",verdict="duplicate"}"#), 1.0);
-    assert_eq!(scrape.value("mkopo_inbox_depth"), 0.0);
+    assert_eq!(scrape.value("mkopo_inbox_pending"), 0.0);
     assert!(scrape.value(r#"mkopo_ops_list_oldest_seconds{list="suspense"}"#) < 60.0);
     assert_eq!(scrape.value(r#"mkopo_ops_list_size{list="recon"}"#), 0.0);
     assert_eq!(scrape.value("mkopo_ussd_sessions_live"), 1.0, "this test's one session (under its own prefix)");
@@ -212,4 +213,81 @@ async fn timer_and_list_stats_on_redis_and_in_memory() {
     let redis = RedisMoneyStore::connect(&crate::store::redis_url(), &prefix, Duration::from_secs(2)).await.unwrap();
     set_stats_read_size_and_earliest(&redis).await;
     set_stats_read_size_and_earliest(&MemoryMoneyStore::new()).await;
+}
+
+/// Every `mkopo_*` name in `text` (PromQL in the dashboard or the alert rules).
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("mkopo_") {
+        let tail = &rest[at..];
+        let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(tail.len());
+        names.insert(tail[..end].to_owned());
+        rest = &tail[end..];
+    }
+    names
+}
+
+/// The sample names a scrape can carry: each family's `# TYPE` name, histograms with their suffixes.
+fn served_names(scrape: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for line in scrape.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
+        let mut parts = line.split_whitespace();
+        let (Some(name), Some(kind)) = (parts.next(), parts.next()) else { continue };
+        names.insert(name.to_owned());
+        if kind == "histogram" {
+            names.extend(["_bucket", "_sum", "_count"].map(|s| format!("{name}{s}")));
+        }
+    }
+    names
+}
+
+#[tokio::test]
+async fn the_dashboard_and_the_alert_rules_use_only_metrics_the_gateway_serves() {
+    // A fresh app serves the store gauges and the primed series; the families that only appear with
+    // traffic (latencies by screen and endpoint, LMS errors, cut screens) are recorded once here.
+    let app = TestApp::spawn().await;
+    let mut served = served_names(&Scrape::of(&app).await.text);
+    app.stop().await;
+    let busy = Metrics::new();
+    busy.hop("beem", "main", "ok", Duration::from_millis(1));
+    busy.screen_truncated("beem", "main");
+    busy.lms_attempt("GET /v1/loans", "503", false, Duration::from_millis(1));
+    served.extend(served_names(&busy.encode()));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+
+    let dashboard: serde_json::Value = serde_json::from_str(&read("deploy/grafana/mkopo-dashboard.json")).unwrap();
+    let panels: Vec<_> = dashboard["panels"].as_array().unwrap().iter().filter(|p| p["type"] != "row").collect();
+    assert!(panels.len() >= 15, "a panel per concern");
+    let mut exprs = String::new();
+    for panel in &panels {
+        let targets = panel["targets"].as_array().unwrap_or_else(|| panic!("{} has no targets", panel["title"]));
+        assert!(!targets.is_empty(), "{}", panel["title"]);
+        targets.iter().for_each(|t| exprs.push_str(t["expr"].as_str().unwrap()));
+    }
+    let used = metric_names(&exprs);
+    let unknown: Vec<_> = used.difference(&served).collect();
+    assert!(unknown.is_empty(), "the dashboard asks for metrics nobody serves: {unknown:?}");
+    // Every family is on some panel (a histogram through its buckets or count).
+    let families = served.iter().filter(|n| !["_bucket", "_sum", "_count"].iter().any(|s| n.ends_with(s)));
+    let unused: Vec<_> = families.filter(|f| !used.iter().any(|u| u.starts_with(f.as_str()))).collect();
+    assert!(unused.is_empty(), "served but on no panel: {unused:?}");
+
+    let rules: serde_json::Value = serde_norway::from_str(&read("deploy/prometheus/alerts.yaml")).unwrap();
+    let readme = read("README.md");
+    for group in rules["groups"].as_array().unwrap() {
+        for rule in group["rules"].as_array().unwrap() {
+            let name = rule["alert"].as_str().expect("an alert name");
+            let expr = rule["expr"].as_str().expect("an expression");
+            let unknown: Vec<_> = metric_names(expr).into_iter().filter(|n| !served.contains(n)).collect();
+            assert!(unknown.is_empty(), "{name} uses metrics nobody serves: {unknown:?}");
+            assert!(["page", "ticket"].contains(&rule["labels"]["severity"].as_str().unwrap_or("")), "{name}");
+            assert!(rule["annotations"]["summary"].is_string(), "{name} has a summary");
+            assert!(readme.contains(&format!("`{name}`")), "the README explains {name}");
+        }
+    }
+
+    let deployment = std::fs::read_to_string(root.join("deploy/k8s/deployment.yaml")).unwrap();
+    assert!(deployment.contains("prometheus.io/path: /metrics") && deployment.contains("prometheus.io/port: \"8080\""));
 }
