@@ -2,6 +2,7 @@
 //! capped by the available limit, preset amounts, a quote, and the disbursement saga.
 
 use std::time::Duration;
+use tracing::Instrument;
 
 use chrono::{Months, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -102,17 +103,20 @@ impl Journeys {
         // together, so a claimed effect always has its saga.
         let this = self.clone();
         let msisdn = ctx.msisdn.clone();
-        let claimed = tokio::spawn(async move {
-            match this.sessions.claim_effect(&effect).await? {
-                Ok(()) => {
-                    let money = Money::new(amount, &this.settings.currency);
-                    let reference = saga::disburse(&this.money, &msisdn, &product_id, money).await?;
-                    this.sessions.record_effect(&effect, reference.as_str().as_bytes()).await?;
-                    Ok::<_, JourneyError>(Ok(reference))
+        let claimed = tokio::spawn(
+            async move {
+                match this.sessions.claim_effect(&effect).await? {
+                    Ok(()) => {
+                        let money = Money::new(amount, &this.settings.currency);
+                        let reference = saga::disburse(&this.money, &msisdn, &product_id, money).await?;
+                        this.sessions.record_effect(&effect, reference.as_str().as_bytes()).await?;
+                        Ok::<_, JourneyError>(Ok(reference))
+                    }
+                    Err(previous) => Ok(Err(previous)),
                 }
-                Err(previous) => Ok(Err(previous)),
             }
-        })
+            .in_current_span(),
+        )
         .await
         .map_err(|e| JourneyError::Broken(format!("borrow task failed: {e}")))??;
         let reference = match claimed {

@@ -7,6 +7,7 @@ mod pin;
 
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use moka::future::Cache;
 use rust_decimal::Decimal;
@@ -81,11 +82,14 @@ impl Journeys {
     async fn lookup(&self, ctx: &mut Ctx<'_>) -> Result<TaskResult, JourneyError> {
         let prefetch = self.clone();
         let msisdn = ctx.msisdn.clone();
-        tokio::spawn(async move {
-            if let Err(error) = prefetch.active_loans(&msisdn, true).await {
-                tracing::debug!(%error, "loan prefetch failed; the balance screen will ask again");
+        tokio::spawn(
+            async move {
+                if let Err(error) = prefetch.active_loans(&msisdn, true).await {
+                    tracing::debug!(%error, "loan prefetch failed; the balance screen will ask again");
+                }
             }
-        });
+            .in_current_span(),
+        );
         let currency = Value::Text(self.settings.currency.clone());
         let customer = self.lms.get_customer(ctx.msisdn.as_str()).await?;
         let mark = ctx.subscriber.and_then(|s| s.resume.as_ref());
@@ -189,18 +193,21 @@ impl Journeys {
         // Detached like the borrow: a claimed effect always gets its collection, deadline or not.
         let this = self.clone();
         let msisdn = ctx.msisdn.clone();
-        let reference = tokio::spawn(async move {
-            if let Err(previous) = this.sessions.claim_effect(&effect).await? {
-                tracing::info!(msisdn = %msisdn, "repay prompt already requested in this session; not sent again");
-                return Ok::<_, JourneyError>(String::from_utf8_lossy(&previous).into_owned());
+        let reference = tokio::spawn(
+            async move {
+                if let Err(previous) = this.sessions.claim_effect(&effect).await? {
+                    tracing::info!(msisdn = %msisdn, "repay prompt already requested in this session; not sent again");
+                    return Ok::<_, JourneyError>(String::from_utf8_lossy(&previous).into_owned());
+                }
+                let money = Money::new(amount, &this.settings.currency);
+                let delay = this.settings.collection_delay;
+                let reference = collect::request(&this.money, &msisdn, &loan, money, delay).await?;
+                this.sessions.record_effect(&effect, reference.as_str().as_bytes()).await?;
+                this.forget_loans(&msisdn).await;
+                Ok(reference.as_str().to_owned())
             }
-            let money = Money::new(amount, &this.settings.currency);
-            let delay = this.settings.collection_delay;
-            let reference = collect::request(&this.money, &msisdn, &loan, money, delay).await?;
-            this.sessions.record_effect(&effect, reference.as_str().as_bytes()).await?;
-            this.forget_loans(&msisdn).await;
-            Ok(reference.as_str().to_owned())
-        })
+            .in_current_span(),
+        )
         .await
         .map_err(|e| JourneyError::Broken(format!("repay task failed: {e}")))??;
         Ok(TaskResult::outcome("requested").with("reference", Value::Text(reference)))

@@ -191,19 +191,19 @@ impl Metrics {
     ) {
         for dialect in dialects {
             for outcome in HOP_OUTCOMES {
-                self.0.hops.get_or_create(&HopOutcomeLabels { dialect, outcome });
+                self.0.hops.get_or_create(&HopOutcomeLabels { dialect, outcome }).inc_by(0);
             }
         }
         for provider in providers {
             for verdict in CALLBACK_VERDICTS {
-                self.0.callbacks.get_or_create(&CallbackLabels { provider: provider.to_owned(), verdict });
+                self.0.callbacks.get_or_create(&CallbackLabels { provider: provider.to_owned(), verdict }).inc_by(0);
             }
         }
         for outcome in ["ok", "error"] {
-            self.0.token_refreshes.get_or_create(&OutcomeLabels { outcome });
+            self.0.token_refreshes.get_or_create(&OutcomeLabels { outcome }).inc_by(0);
         }
         for phase in crate::momo::saga::Phase::ALL.into_iter().filter(|p| p.is_terminal()) {
-            self.0.sagas_finished.get_or_create(&PhaseLabels { phase: phase.name() });
+            self.0.sagas_finished.get_or_create(&PhaseLabels { phase: phase.name() }).inc_by(0);
         }
     }
 

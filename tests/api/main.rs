@@ -17,5 +17,6 @@ mod readme;
 mod saga;
 mod session;
 mod shutdown;
+mod simulator;
 mod store;
 mod ussd;

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use super::model::{Money, Outcome};
 use super::reference::{Reference, ReferenceKind};
@@ -145,11 +146,14 @@ pub async fn disburse(
     let reference = create(service, msisdn, product_id, principal).await?;
     let background = service.clone();
     let started = reference.clone();
-    tokio::spawn(async move {
-        if let Err(error) = advance(&background, &started).await {
-            tracing::warn!(%error, reference = %started, "disbursement step deferred");
+    tokio::spawn(
+        async move {
+            if let Err(error) = advance(&background, &started).await {
+                tracing::warn!(%error, reference = %started, "disbursement step deferred");
+            }
         }
-    });
+        .in_current_span(),
+    );
     Ok(reference)
 }
 
