@@ -6,10 +6,20 @@ use serde::Deserialize;
 // The gateway's own scripts, so the floor's Redis work is the gateway's by construction.
 use mkopo::store::{SAVE_VERSIONED, UNLOCK};
 
+/// Loads the gateway's two scripts and answers their SHAs (save, unlock).
+pub async fn load_scripts(conn: &mut redis::aio::ConnectionManager) -> redis::RedisResult<(String, String)> {
+    let save = redis::cmd("SCRIPT").arg("LOAD").arg(SAVE_VERSIONED).query_async(conn).await?;
+    let unlock = redis::cmd("SCRIPT").arg("LOAD").arg(UNLOCK).query_async(conn).await?;
+    Ok((save, unlock))
+}
+
 const MAIN_SCREEN: &str = "CON Mkopo\n1. Borrow\n2. My balance\n3. Repay\n4. My payments\n5. Language";
 
 pub struct Floor {
     pub redis: redis::aio::ConnectionManager,
+    /// `SCRIPT LOAD`ed SHAs of the gateway's scripts, called by `EVALSHA` as the gateway does.
+    pub save_sha: String,
+    pub unlock_sha: String,
     pub http: reqwest::Client,
     pub lms: String,
     pub bearer: String,
@@ -87,8 +97,8 @@ impl Floor {
                 .map_err(e)?;
         }
         let mut pipe = redis::pipe();
-        pipe.cmd("EVAL").arg(SAVE_VERSIONED).arg(1).arg(&key).arg(version.unwrap_or(0)).arg(&state).arg(300_000);
-        pipe.cmd("EVAL").arg(UNLOCK).arg(1).arg(&lock).arg(&token).ignore();
+        pipe.cmd("EVALSHA").arg(&self.save_sha).arg(1).arg(&key).arg(version.unwrap_or(0)).arg(&state).arg(300_000);
+        pipe.cmd("EVALSHA").arg(&self.unlock_sha).arg(1).arg(&lock).arg(&token).ignore();
         let (_saved,): (u64,) = pipe.query_async(&mut conn).await.map_err(e)?;
         Ok(reply)
     }

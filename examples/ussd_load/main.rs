@@ -143,8 +143,12 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(app.run_until_stopped());
 
     let http = reqwest::Client::new();
+    let mut floor_redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url.as_str())?).await?;
+    let (save_sha, unlock_sha) = floor::load_scripts(&mut floor_redis).await?;
     let floor = Floor {
-        redis: redis::aio::ConnectionManager::new(redis::Client::open(redis_url.as_str())?).await?,
+        redis: floor_redis,
+        save_sha,
+        unlock_sha,
         bearer: lms_token(&http, &lms.base).await?,
         http,
         lms: lms.base.clone(),

@@ -56,6 +56,21 @@ fn glob_escape(text: &str) -> String {
     out
 }
 
+/// `EVALSHA <sha>`, or `EVAL <text>` once Redis said NOSCRIPT: a script call inside a pipeline, which
+/// cannot reload a script by itself the way [`Script::invoke_async`] does.
+fn script_call<'p>(
+    pipe: &'p mut redis::Pipeline,
+    script: &Script,
+    text: &str,
+    by_sha: bool,
+) -> &'p mut redis::Pipeline {
+    if by_sha {
+        pipe.cmd("EVALSHA").arg(script.get_hash())
+    } else {
+        pipe.cmd("EVAL").arg(text)
+    }
+}
+
 /// Redis rejects a PX of 0, and a sub-millisecond TTL would round to it.
 fn millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
@@ -215,7 +230,9 @@ impl Store for RedisStore {
         }
         Ok(Some((token, version.map(|v| (v, body.unwrap_or_default())))))
     }
-    /// One pipeline of the two scripts (sent with EVAL: a pipeline cannot reload a script on NOSCRIPT).
+    /// One pipeline of the two scripts, by SHA: Redis neither receives nor hashes their text on every
+    /// hop. A Redis that lost its script cache (restart, `SCRIPT FLUSH`) answers NOSCRIPT before running
+    /// anything, and the same pipeline is then sent once with the scripts' text.
     async fn save_and_unlock(
         &self,
         key: &str,
@@ -225,11 +242,28 @@ impl Store for RedisStore {
         lock_key: &str,
         token: &str,
     ) -> Result<Option<u64>, StoreError> {
+        let (key, lock_key) = (self.key(key), self.key(lock_key));
+        let pipeline = |by_sha: bool| {
+            let mut pipe = redis::pipe();
+            script_call(&mut pipe, &self.save_versioned, SAVE_VERSIONED, by_sha)
+                .arg(1)
+                .arg(&key)
+                .arg(expected)
+                .arg(value)
+                .arg(millis(ttl));
+            script_call(&mut pipe, &self.unlock, UNLOCK, by_sha).arg(1).arg(&lock_key).arg(token).ignore();
+            pipe
+        };
         let mut conn = self.conn.clone();
-        let mut pipe = redis::pipe();
-        pipe.cmd("EVAL").arg(SAVE_VERSIONED).arg(1).arg(self.key(key)).arg(expected).arg(value).arg(millis(ttl));
-        pipe.cmd("EVAL").arg(UNLOCK).arg(1).arg(self.key(lock_key)).arg(token).ignore();
-        let (version,): (u64,) = self.bounded(pipe.query_async(&mut conn)).await?;
+        let sent = tokio::time::timeout(self.timeout, pipeline(true).query_async::<(u64,)>(&mut conn))
+            .await
+            .map_err(|_| StoreError::Timeout(self.timeout))?;
+        let (version,) = match sent {
+            Err(e) if e.kind() == redis::ErrorKind::NoScriptError => {
+                self.bounded(pipeline(false).query_async(&mut conn)).await?
+            }
+            other => other.map_err(unavailable)?,
+        };
         Ok(Some(version).filter(|v| *v > 0))
     }
 }

@@ -342,3 +342,18 @@ async fn memory_primitives_behave_like_redis() {
     concurrent_saves_have_one_winner(Arc::new(MemoryStore::new("t"))).await;
     retrying_writers_lose_no_update(Arc::new(MemoryStore::new("t"))).await;
 }
+
+#[tokio::test]
+async fn redis_save_and_unlock_survives_a_flushed_script_cache() {
+    let store = redis().await;
+    let ttl = Duration::from_secs(30);
+    let token = store.lock("doc:lock", ttl).await.unwrap().unwrap();
+    // A restarted Redis forgets every script: the pipeline by SHA gets NOSCRIPT and resends the text.
+    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query_async(&mut raw_redis().await).await.unwrap();
+    assert_eq!(store.save_and_unlock("doc", 0, b"one", ttl, "doc:lock", &token).await.unwrap(), Some(1));
+    assert!(store.lock("doc:lock", ttl).await.unwrap().is_some(), "the lock was released");
+    let token = store.lock("doc:lock2", ttl).await.unwrap().unwrap();
+    assert_eq!(store.save_and_unlock("doc", 1, b"two", ttl, "doc:lock2", &token).await.unwrap(), Some(2));
+    assert_eq!(store.save_and_unlock("doc", 1, b"old", ttl, "doc:lock2", &token).await.unwrap(), None, "CAS holds");
+    assert_eq!(store.load_versioned("doc").await.unwrap(), Some((2, b"two".to_vec())));
+}
