@@ -13,6 +13,7 @@ use crate::config::{self, Settings};
 use crate::sandbox::lms::{self as sandbox_lms, SandboxLms};
 use crate::startup::Application;
 use crate::telemetry;
+use secrecy::ExposeSecret;
 
 #[derive(Debug, Parser)]
 #[command(name = "mkopo", version, about = "USSD and mobile-money gateway for a loan-management API")]
@@ -79,7 +80,8 @@ pub enum SuspenseAction {
 pub struct AdminTarget {
     #[arg(long, global = true)]
     url: Option<String>,
-    #[arg(long, global = true, env = "MKOPO_ADMIN_TOKEN", hide_env_values = true)]
+    /// The admin bearer token; without it, `admin.token` from the settings (`MKOPO_ADMIN__TOKEN`).
+    #[arg(long, global = true)]
     token: Option<String>,
 }
 
@@ -194,7 +196,7 @@ fn check_menus(settings: &Settings, dir: Option<&std::path::Path>, graph: bool) 
     let u = &settings.ussd;
     let configured = (!u.menus_dir.trim().is_empty()).then(|| std::path::Path::new(u.menus_dir.trim()));
     let dir = dir.or(configured);
-    let budget = crate::ussd::ScreenBudget { gsm7: u.screen.budget, ucs2: u.screen.ucs2_budget };
+    let budget = u.screen.strictest();
     let menu = crate::menu::Menu::load(dir, &u.languages, u.nav.clone(), budget)?;
     if graph {
         print!("{}", crate::menu::mermaid(&menu));
@@ -211,7 +213,8 @@ fn check_menus(settings: &Settings, dir: Option<&std::path::Path>, graph: bool) 
 }
 
 fn summary(s: &Settings) -> String {
-    let redis = if s.redis.url.is_some() { "redis (url set)" } else { "in-memory (not durable)" };
+    let url_set = s.redis.url.as_ref().is_some_and(|u| !u.expose_secret().trim().is_empty());
+    let redis = if url_set { "redis (url set)" } else { "in-memory (not durable)" };
     format!(
         "environment: {}\nlisten: {}:{}\nstore: {redis}\nlms: {:?} auth={:?} api={:?} partner={:?}\nproducts: {:?}",
         s.environment.as_str(),

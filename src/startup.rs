@@ -223,7 +223,7 @@ fn build_ussd(
     metrics: &Metrics,
 ) -> anyhow::Result<routes::ussd::UssdGateway> {
     let u = &settings.ussd;
-    let budget = crate::ussd::ScreenBudget { gsm7: u.screen.budget, ucs2: u.screen.ucs2_budget };
+    let budget = u.screen.strictest();
     let dir = (!u.menus_dir.trim().is_empty()).then(|| std::path::Path::new(u.menus_dir.trim()));
     let menu = crate::menu::Menu::load(dir, &u.languages, u.nav.clone(), budget).context("loading the menus")?;
     let sessions = crate::session::Sessions::new(store, u.session_ttl, u.resume_window);

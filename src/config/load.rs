@@ -54,15 +54,23 @@ const LIST_KEYS: &[&str] = &[
 pub enum LoadError {
     #[error("MKOPO_ENVIRONMENT={0:?} is not an environment: use `local` or `production`")]
     UnknownEnvironment(String),
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    // The causes are part of the message and deliberately not `source`s, so an `{:#}` chain (anyhow)
+    // does not print them twice.
+    #[error("cannot read {path}: {cause}")]
+    Read { path: PathBuf, cause: std::io::Error },
     #[error("configuration is not valid: {0}")]
-    Parse(#[from] config::ConfigError),
+    Parse(config::ConfigError),
     #[error("configuration has problems:\n  - {}", .0.join("\n  - "))]
     Invalid(Vec<String>),
 }
 
 /// Where the layers come from: a directory (or the embedded copies) and an environment map.
+impl From<config::ConfigError> for LoadError {
+    fn from(error: config::ConfigError) -> Self {
+        LoadError::Parse(error)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ConfigSource {
     pub dir: Option<PathBuf>,
@@ -128,7 +136,7 @@ impl ConfigSource {
 }
 
 fn read(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })
+    std::fs::read_to_string(path).map_err(|cause| LoadError::Read { path: path.to_owned(), cause })
 }
 
 /// Loads and validates the settings the process was started with.

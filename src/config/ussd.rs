@@ -68,6 +68,15 @@ pub struct ScreenSettings {
     pub operators: BTreeMap<String, usize>,
 }
 
+impl ScreenSettings {
+    /// The tightest budget any operator gets: what the menus are checked against at boot and by
+    /// `mkopo check-menus`, so no operator's subscriber ever sees a cut screen.
+    pub fn strictest(&self) -> crate::ussd::ScreenBudget {
+        let gsm7 = self.operators.values().copied().chain([self.budget]).min().unwrap_or(self.budget);
+        crate::ussd::ScreenBudget { gsm7, ucs2: self.ucs2_budget }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct PinSettings {
     /// Ask for a PIN at registration and before every borrow.

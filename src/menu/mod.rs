@@ -49,8 +49,9 @@ pub struct Menu {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MenuError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    /// The cause is in the message and not a `source`, so an `{:#}` chain does not print it twice.
+    #[error("cannot read {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
     #[error("the menu has {} problem(s):\n  - {}", .0.len(), .0.join("\n  - "))]
     Invalid(Vec<String>),
 }
@@ -92,8 +93,7 @@ impl Menu {
         };
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path)
-                .map_err(|source| MenuError::Read { path: path.display().to_string(), source })
+            std::fs::read_to_string(&path).map_err(|cause| MenuError::Read { path: path.display().to_string(), cause })
         };
         let menu = read("menu.toml")?;
         let mut langs = Vec::new();

@@ -141,6 +141,14 @@ async fn operators_list_suspense_from_the_shell() {
     }
     assert!(listed.contains("unknown_customer") && listed.contains("1000.00"), "{listed}");
     assert!(!listed.contains("255714000001"), "the number is masked: {listed}");
+    // The token as an operator's shell has it: the setting's own variable.
+    let by_env = Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .args(["recon", "--url", &base])
+        .env("MKOPO_ADMIN__TOKEN", "local-admin")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(by_env.status.success(), "{}", String::from_utf8_lossy(&by_env.stderr));
     let refused = Command::new(env!("CARGO_BIN_EXE_mkopo"))
         .args(["recon", "--url", &base, "--token", "wrong"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -203,6 +211,21 @@ fn check_menus_fails_loudly_on_a_broken_menu_directory() {
     assert!(stderr.contains("node `borrow-amount` leads to the unknown node `nowhere`"), "{stderr}");
     assert!(stderr.contains("message `main-borrow` is missing in sw.ftl"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn check_menus_holds_the_menus_to_the_tightest_operator_budget() {
+    let check = |env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mkopo"));
+        command.arg("check-menus").current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("RUST_LOG");
+        command.envs(env.iter().copied()).output().unwrap()
+    };
+    assert!(check(&[]).status.success());
+    // One operator with 60 septets: the registration screen (terms and two options) cannot fit.
+    let tight = check(&[("MKOPO_USSD__SCREEN__OPERATORS__64009", "60")]);
+    let stderr = String::from_utf8_lossy(&tight.stderr);
+    assert!(!tight.status.success(), "{stderr}");
+    assert!(stderr.contains("screen `register` in en does not fit the 60 budget"), "{stderr}");
 }
 
 #[tokio::test]
