@@ -108,6 +108,13 @@ async fn hops_lms_calls_callbacks_sagas_and_stores_show_in_the_scrape() {
     app.stop().await;
 }
 
+/// An LMS client counting into a registry of its own.
+fn counted(mut config: mkopo::lms::LmsClientConfig) -> (mkopo::lms::LmsClient, Metrics) {
+    let metrics = Metrics::new();
+    config.metrics = metrics.clone();
+    (mkopo::lms::LmsClient::new(config, mkopo::domain::clock::Clock::system()).unwrap(), metrics)
+}
+
 #[tokio::test]
 async fn failed_lms_attempts_are_counted_by_endpoint_and_code() {
     let mut server = mockito::Server::new_async().await;
@@ -120,10 +127,7 @@ async fn failed_lms_attempts_are_counted_by_endpoint_and_code() {
         .expect(3)
         .create_async()
         .await;
-    let metrics = Metrics::new();
-    let mut config = client_config(&server.url());
-    config.metrics = metrics.clone();
-    let lms = mkopo::lms::LmsClient::new(config, mkopo::domain::clock::Clock::system()).unwrap();
+    let (lms, metrics) = counted(client_config(&server.url()));
     assert!(lms.loan_products().await.is_err());
     token.assert_async().await;
     unavailable.assert_async().await;
@@ -141,10 +145,7 @@ async fn failed_lms_attempts_are_counted_by_endpoint_and_code() {
 async fn an_lms_that_never_answers_counts_as_timeouts_and_a_refused_token_as_a_failed_refresh() {
     let mut server = mockito::Server::new_async().await;
     let refused = server.mock("GET", "/v1/auth/token").with_status(401).expect(1).create_async().await;
-    let metrics = Metrics::new();
-    let mut config = client_config(&server.url());
-    config.metrics = metrics.clone();
-    let lms = mkopo::lms::LmsClient::new(config, mkopo::domain::clock::Clock::system()).unwrap();
+    let (lms, metrics) = counted(client_config(&server.url()));
     assert!(lms.loan_products().await.is_err());
     refused.assert_async().await;
     let scrape = Scrape::parse(metrics.encode());
@@ -154,13 +155,11 @@ async fn an_lms_that_never_answers_counts_as_timeouts_and_a_refused_token_as_a_f
     let token =
         server.mock("GET", "/v1/auth/token").with_body(token_body(&year_token("t"))).expect(1).create_async().await;
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let metrics = Metrics::new();
     let mut config = client_config(&server.url());
     config.api_base_url = format!("http://{}", silent.local_addr().unwrap());
-    config.metrics = metrics.clone();
     config.request_timeout = Duration::from_millis(200);
     config.retry.max_attempts = 1;
-    let lms = mkopo::lms::LmsClient::new(config, mkopo::domain::clock::Clock::system()).unwrap();
+    let (lms, metrics) = counted(config);
     assert!(lms.loan_products().await.is_err());
     token.assert_async().await;
     let scrape = Scrape::parse(metrics.encode());
