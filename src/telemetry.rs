@@ -71,14 +71,18 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "http",
             method = %request.method(),
-            route = %route,
+            route = tracing::field::Empty,
             request_id = %uuid::Uuid::new_v4(),
             status = tracing::field::Empty,
-        )
+        );
+        // Matching the route pattern walks the router again: only for a span someone will see.
+        if !span.is_disabled() {
+            span.record("route", request.match_pattern().as_deref().unwrap_or("unmatched"));
+        }
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
