@@ -129,7 +129,7 @@ impl Journeys {
                 }
             }
         };
-        self.forget_loans(ctx.msisdn).await;
+        self.forget_loans(ctx.msisdn);
         let outcome = self.wait_for_saga(&reference, self.settings.borrow_wait).await?;
         Ok(TaskResult::outcome(outcome).with("reference", Value::Text(reference.as_str().to_owned())))
     }

@@ -3,13 +3,13 @@
 //! PINs. Each task returns an outcome the menu routes; the handler bounds every task by the hop deadline.
 
 mod borrow;
+mod cache;
 mod pin;
 
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
-use moka::future::Cache;
 use rust_decimal::Decimal;
 
 use crate::config::UssdSettings;
@@ -48,12 +48,12 @@ pub struct Journeys {
     pub(crate) settings: Arc<UssdSettings>,
     /// Active loans prefetched on the first hop for the balance, repay and history screens. Never used
     /// for borrow eligibility, which always reads the LMS.
-    loans: Cache<String, Arc<Vec<Loan>>>,
+    loans: Arc<cache::TtlCache<Vec<Loan>>>,
 }
 
 impl Journeys {
     pub fn new(lms: LmsClient, money: MoneyService, sessions: Sessions, settings: Arc<UssdSettings>) -> Self {
-        let loans = Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(60)).build();
+        let loans = Arc::new(cache::TtlCache::new(Duration::from_secs(60), 100_000));
         Self { lms, money, sessions, settings, loans }
     }
 
@@ -138,17 +138,17 @@ impl Journeys {
     /// Active loans, from the prefetch cache unless `fresh`.
     pub(crate) async fn active_loans(&self, msisdn: &Msisdn, fresh: bool) -> Result<Arc<Vec<Loan>>, LmsError> {
         if !fresh {
-            if let Some(hit) = self.loans.get(msisdn.as_str()).await {
+            if let Some(hit) = self.loans.get(msisdn.as_str()) {
                 return Ok(hit);
             }
         }
         let loans = Arc::new(self.lms.active_loans(msisdn.as_str()).await?);
-        self.loans.insert(msisdn.as_str().to_owned(), loans.clone()).await;
+        self.loans.insert(msisdn.as_str(), loans.clone());
         Ok(loans)
     }
 
-    pub(crate) async fn forget_loans(&self, msisdn: &Msisdn) {
-        self.loans.invalidate(msisdn.as_str()).await;
+    pub(crate) fn forget_loans(&self, msisdn: &Msisdn) {
+        self.loans.remove(msisdn.as_str());
     }
 
     async fn loans(&self, ctx: &mut Ctx<'_>) -> Result<TaskResult, JourneyError> {
@@ -203,7 +203,7 @@ impl Journeys {
                 let delay = this.settings.collection_delay;
                 let reference = collect::request(&this.money, &msisdn, &loan, money, delay).await?;
                 this.sessions.record_effect(&effect, reference.as_str().as_bytes()).await?;
-                this.forget_loans(&msisdn).await;
+                this.forget_loans(&msisdn);
                 Ok(reference.as_str().to_owned())
             }
             .in_current_span(),

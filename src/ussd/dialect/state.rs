@@ -125,9 +125,16 @@ pub(crate) fn deep_dial_suffix(dialled: &str, own: Option<&ServiceCode>, cfg: &D
 mod hex32 {
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+    /// Written into a stack buffer: it runs on every hop, and a `format!` per byte showed in profiles.
     pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        s.serialize_str(&hex)
+        let mut hex = [0u8; 64];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        s.serialize_str(std::str::from_utf8(&hex).unwrap_or_default())
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
@@ -140,5 +147,22 @@ mod hex32 {
             *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(D::Error::custom)?;
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fingerprint;
+
+    #[test]
+    fn fingerprint_macs_travel_as_lower_case_hex_and_come_back() {
+        let mut mac = [0u8; 32];
+        mac.iter_mut().enumerate().for_each(|(i, b)| *b = (i as u8).wrapping_mul(37) ^ 0xa5);
+        let print = Fingerprint::AtPath { len: 7, mac };
+        let json = serde_json::to_string(&print).unwrap();
+        let expected: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(json, format!(r#"{{"AtPath":{{"len":7,"mac":"{expected}"}}}}"#));
+        assert_eq!(serde_json::from_str::<Fingerprint>(&json).unwrap(), print);
+        assert!(serde_json::from_str::<Fingerprint>(r#"{"AtPath":{"len":7,"mac":"zz"}}"#).is_err());
     }
 }
