@@ -23,6 +23,11 @@
 //! carries a random prefix and is removed at the end. Everything shares this machine's cores: gateway,
 //! floor, generator, sandbox LMS and Redis.
 
+/// The allocator of the `mkopo` binary (src/main.rs), so the in-process gateway and floor run as the
+/// product does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod floor;
 mod lms;
 mod measure;
