@@ -208,8 +208,8 @@ impl Metrics {
     }
 
     /// One answered USSD hop.
-    pub fn hop(&self, dialect: &'static str, screen: &str, outcome: &'static str, elapsed: Duration) {
-        let labels = HopLabels { dialect, screen: screen.to_owned() };
+    pub fn hop(&self, dialect: &'static str, screen: impl Into<String>, outcome: &'static str, elapsed: Duration) {
+        let labels = HopLabels { dialect, screen: screen.into() };
         self.0.hop_seconds.get_or_create(&labels).observe(elapsed.as_secs_f64());
         self.hop_outcome(dialect, outcome);
     }

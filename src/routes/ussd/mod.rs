@@ -164,17 +164,16 @@ fn unreadable(error: &actix_web::Error) -> HttpResponse {
 
 async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Result<Bytes, actix_web::Error>) -> HttpResponse {
     let started = Instant::now();
+    let name = req.match_info().get("dialect").unwrap_or_default();
     let body = match body {
         Ok(body) => body,
         Err(error) => {
-            let name = req.match_info().get("dialect").unwrap_or_default();
             if let Some((dialect, _)) = gateway.dialects.get(name) {
                 gateway.metrics.hop_outcome(dialect.name(), "invalid");
             }
             return unreadable(&error);
         }
     };
-    let name = req.match_info().get("dialect").unwrap_or_default();
     let (dialect, route, inbound) = match admit(&gateway, &req, name, req.match_info().get("token"), &body, false) {
         Ok(admitted) => admitted,
         Err(response) => return *response,
@@ -198,10 +197,11 @@ async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Result<Byt
     let (content, bytes) = match outcome {
         turn::Outcome::Reply { hop, reply, shown } => {
             let rendered = dialect.render(&inbound, hop, &reply);
-            gateway.metrics.hop(dialect.name(), &shown.screen, shown.outcome(), started.elapsed());
             if shown.truncated {
                 gateway.metrics.screen_truncated(dialect.name(), &shown.screen);
             }
+            let outcome = shown.outcome();
+            gateway.metrics.hop(dialect.name(), shown.screen, outcome, started.elapsed());
             rendered
         }
         turn::Outcome::Ack { hop } => {

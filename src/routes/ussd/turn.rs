@@ -25,10 +25,6 @@ pub(super) struct Shown {
 }
 
 impl Shown {
-    fn screen(screen: &crate::menu::Screen) -> Self {
-        Self { screen: screen.node.clone(), replayed: false, truncated: screen.truncated }
-    }
-
     pub(super) fn system(id: &str) -> Self {
         Self { screen: id.to_owned(), replayed: false, truncated: false }
     }
@@ -120,8 +116,9 @@ impl UssdGateway {
                 };
                 let (state, screen) =
                     self.turn(key, &request, record.state.take(), subscriber.as_ref(), deadline).await;
-                let shown = Shown::screen(&screen);
-                let reply = UssdReply { text: screen.text, end: screen.end };
+                let crate::menu::Screen { text, end, node, truncated } = screen;
+                let shown = Shown { screen: node, replayed: false, truncated };
+                let reply = UssdReply { text, end };
                 let memo = HopMemo {
                     hop: request.hop,
                     fingerprint,
