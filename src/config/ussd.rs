@@ -104,4 +104,34 @@ pub struct DialectSettings {
     pub ip_allow: Vec<String>,
     #[serde(default)]
     pub basic_auth: Option<BasicAuthSettings>,
+    /// Africa's Talking only: also serve hops sent as `GET` with the form in the query string [false].
+    #[serde(default)]
+    pub accept_get: Option<bool>,
+    /// Africa's Talking only: replies name the shown menu node in `at-ussd-hop-metadata` [false].
+    #[serde(default)]
+    pub hop_metadata: Option<bool>,
+    /// Beem only: a `continue` repeating the stored `(request_id, input)` is a duplicate [true].
+    #[serde(default)]
+    pub request_id_echo: Option<bool>,
+    /// Hubtel only: camelCase field names (`sessionId`, `type`) are accepted besides PascalCase [true].
+    #[serde(default)]
+    pub accept_camel_case: Option<bool>,
+}
+
+impl DialectSettings {
+    /// The dialect-only keys (spec §9) set under a dialect they do not belong to, worded for the operator.
+    pub fn misplaced_keys(&self, dialect: &str) -> Vec<String> {
+        [
+            ("accept_get", "africastalking", self.accept_get.is_some()),
+            ("hop_metadata", "africastalking", self.hop_metadata.is_some()),
+            ("request_id_echo", "beem", self.request_id_echo.is_some()),
+            ("accept_camel_case", "hubtel", self.accept_camel_case.is_some()),
+        ]
+        .into_iter()
+        .filter(|&(_, owner, set)| set && owner != dialect)
+        .map(|(key, owner, _)| {
+            format!("ussd.dialects.{dialect}.{key} applies only to ussd.dialects.{owner}: remove it from {dialect}")
+        })
+        .collect()
+    }
 }

@@ -1,8 +1,8 @@
 //! The aggregator callbacks (spec ussd-dialects §1): `POST /ussd/{africastalking,beem,hubtel}` (plus
-//! `/{path_token}` when one is configured) and Africa's Talking's `/events`. Each hop: authenticate,
-//! parse, take the session lock, derive (duplicate? notification?), run one menu turn under the hop
-//! deadline, store state and the cached reply, render. Once a body has parsed, every failure is a 200
-//! `END` screen, never a 5xx (R4).
+//! `/{path_token}` when one is configured; AT also by `GET` under `accept_get`) and Africa's Talking's
+//! `/events`. Each hop: authenticate, parse, take the session lock, derive (duplicate? notification?), run
+//! one menu turn under the hop deadline, store state and the cached reply, render. Once a body has parsed,
+//! every failure is a 200 `END` screen, never a 5xx (R4).
 
 mod turn;
 
@@ -52,6 +52,7 @@ impl UssdGateway {
         let mut problems = Vec::new();
         for dialect in ALL {
             let Some(d) = settings.dialects.get(dialect.name()) else { continue };
+            problems.extend(d.misplaced_keys(dialect.name()));
             if !d.enabled {
                 continue;
             }
@@ -71,6 +72,15 @@ impl UssdGateway {
             let mut cfg = DialectCfg::new(cc, settings.path_mac_key.expose_secret().as_bytes().to_vec());
             cfg.base_codes = d.base_codes.iter().filter_map(|c| ServiceCode::parse(c)).collect();
             cfg.max_body_bytes = settings.max_body_bytes;
+            // The dialect-only switches (spec §9); set under another dialect they are refused above.
+            match dialect {
+                Dialect::AfricasTalking => {
+                    cfg.at_accept_get = d.accept_get.unwrap_or(false);
+                    cfg.at_hop_metadata = d.hop_metadata.unwrap_or(false);
+                }
+                Dialect::Beem => cfg.beem_request_id_echo = d.request_id_echo.unwrap_or(true),
+                Dialect::Hubtel => cfg.hubtel_accept_camel_case = d.accept_camel_case.unwrap_or(true),
+            }
             routes.insert(dialect.name(), (dialect, DialectRoute { cfg, guard }));
         }
         if problems.is_empty() {
@@ -94,8 +104,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, gateway: Arc<UssdGateway>) {
         .app_data(web::PayloadConfig::new(limit))
         .service(web::resource("/ussd/africastalking/events").route(web::post().to(at_events)))
         .service(web::resource("/ussd/africastalking/{token}/events").route(web::post().to(at_events)))
-        .service(web::resource("/ussd/{dialect}").route(web::post().to(hop)))
-        .service(web::resource("/ussd/{dialect}/{token}").route(web::post().to(hop)));
+        .service(web::resource("/ussd/{dialect}").route(web::post().to(hop)).route(web::get().to(hop_get)))
+        .service(web::resource("/ussd/{dialect}/{token}").route(web::post().to(hop)).route(web::get().to(hop_get)));
 }
 
 fn guard_input<'a>(req: &'a HttpRequest, token: Option<&'a str>) -> GuardInput<'a> {
@@ -112,7 +122,12 @@ fn empty(status: u16) -> HttpResponse {
     HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST)).finish()
 }
 
+/// The body's content type. A GET's body is its query string, form-encoded by definition (only AT's
+/// `accept_get` lets a GET through to the parser).
 fn content_type(req: &HttpRequest) -> Option<&str> {
+    if req.method() == actix_web::http::Method::GET {
+        return Some("application/x-www-form-urlencoded");
+    }
     req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
 }
 
@@ -194,9 +209,15 @@ async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Result<Byt
         let screen = gateway.menu.message_screen(lang, "msg-error", &Default::default());
         turn::Outcome::Reply { hop: 1, reply: UssdReply::end(screen.text), shown: turn::Shown::system("msg-error") }
     });
+    let mut metadata = None;
     let (content, bytes) = match outcome {
         turn::Outcome::Reply { hop, reply, shown } => {
             let rendered = dialect.render(&inbound, hop, &reply);
+            // AT's hop metadata names the node shown; a replay does not know its node and goes without.
+            if route.cfg.at_hop_metadata && !shown.replayed {
+                metadata = crate::ussd::dialect::at_hop_metadata(&shown.screen)
+                    .and_then(|node| header::HeaderValue::from_str(node).ok());
+            }
             if shown.truncated {
                 gateway.metrics.screen_truncated(dialect.name(), &shown.screen);
             }
@@ -209,7 +230,23 @@ async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Result<Byt
             dialect.ack(&inbound, hop)
         }
     };
-    HttpResponse::Ok().content_type(content).body(bytes)
+    let mut response = HttpResponse::Ok();
+    if let Some(value) = metadata {
+        response.insert_header((crate::ussd::dialect::AT_HOP_METADATA_HEADER, value));
+    }
+    response.content_type(content).body(bytes)
+}
+
+/// `GET /ussd/africastalking?sessionId=…` when `africastalking.accept_get` is on (some emulators send only
+/// GET): the query string is the hop's form body and the hop runs exactly as a POST. Otherwise, and on
+/// the other dialects, 405 with `Allow: POST`, as actix answers for a method no route takes.
+async fn hop_get(gateway: web::Data<UssdGateway>, req: HttpRequest) -> HttpResponse {
+    let name = req.match_info().get("dialect").unwrap_or_default();
+    if !gateway.dialects.get(name).is_some_and(|(_, route)| route.cfg.at_accept_get) {
+        return HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "POST")).finish();
+    }
+    let query = Bytes::copy_from_slice(req.query_string().as_bytes());
+    hop(gateway, req, Ok(query)).await
 }
 
 /// Africa's Talking end-of-session notification: forget the session, acknowledge (R9). Never a turn.

@@ -105,6 +105,17 @@ pub(crate) fn derive(inbound: &Inbound, memo: Option<&HopMemo>, cfg: &DialectCfg
     Derived::Fresh { request: request(inbound, UssdEvent::Continue, input, memo.hop + 1), fingerprint }
 }
 
+/// The optional reply header naming the shown screen (§3.3, `africastalking.hop_metadata`); AT echoes it
+/// on the next hop and joins the values with `|` in the end-of-session `hopsMetadata`.
+pub const HOP_METADATA_HEADER: &str = "at-ussd-hop-metadata";
+
+/// `node` as the value of [`HOP_METADATA_HEADER`], or `None` when it would break AT's rules (at most 99
+/// characters, no `|`) or a header's (visible ASCII, no spaces): the header is then left out.
+pub fn hop_metadata(node: &str) -> Option<&str> {
+    let fits = (1..=99).contains(&node.len()) && node.bytes().all(|b| b.is_ascii_graphic() && b != b'|');
+    fits.then_some(node)
+}
+
 /// `CON ` / `END ` + text, plain text, nothing before the prefix (§3.3).
 pub(crate) fn render(reply: &UssdReply) -> (&'static str, Vec<u8>) {
     let prefix = if reply.end { "END " } else { "CON " };

@@ -1,5 +1,6 @@
-//! Hubtel (spec §5): PascalCase JSON (camelCase aliases accepted) with `Type` `Initiation` / `Response` /
-//! `Release` / `Timeout`; replies `{"Type":"Response"|"Release","Message":…,"ClientState":"<hop>"}`.
+//! Hubtel (spec §5): PascalCase JSON (camelCase aliases accepted unless `accept_camel_case = false`) with
+//! `Type` `Initiation` / `Response` / `Release` / `Timeout`; replies
+//! `{"Type":"Response"|"Release","Message":…,"ClientState":"<hop>"}`.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +12,7 @@ use crate::ussd::model::{strip_code, EndReason, ServiceCode, UssdEvent, UssdRepl
 
 const JSON: &str = "application/json";
 
+/// The body with PascalCase names or their camelCase aliases (`hubtel.accept_camel_case`, the default).
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Wire {
@@ -32,9 +34,43 @@ struct Wire {
     platform: Option<String>,
 }
 
+/// The same fields under their PascalCase names only (`accept_camel_case = false`): a camelCase key is an
+/// unknown field, ignored, so a camelCase-only body lacks its mandatory fields.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PascalWire {
+    #[serde(default, deserialize_with = "lenient::text")]
+    r#type: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    message: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    service_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    operator: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    mobile: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    session_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::hint")]
+    sequence: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    platform: Option<String>,
+}
+
+impl From<PascalWire> for Wire {
+    fn from(w: PascalWire) -> Self {
+        let PascalWire { r#type, message, service_code, operator, mobile, session_id, sequence, platform } = w;
+        Self { r#type, message, service_code, operator, mobile, session_id, sequence, platform }
+    }
+}
+
 pub(crate) fn parse(body: &[u8], content_type: Option<&str>, cfg: &DialectCfg) -> Result<Inbound, DialectError> {
     check_content_type(content_type, JSON)?;
-    let w: Wire = lenient::from_slice(body)?;
+    let w: Wire = if cfg.hubtel_accept_camel_case {
+        lenient::from_slice(body)?
+    } else {
+        lenient::from_slice::<PascalWire>(body)?.into()
+    };
     let kind = lenient::non_empty(w.r#type, "Type")?.trim_ascii().to_ascii_lowercase();
     let session_id = UssdSessionId::parse(lenient::non_empty(w.session_id, "SessionId")?.trim_ascii())?;
     let msisdn = Msisdn::parse(&lenient::non_empty(w.mobile, "Mobile")?, &cfg.country_code)?;

@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Msisdn, MsisdnError};
 use crate::ussd::model::{ServiceCode, UssdReply, UssdSessionId, UssdSessionIdError};
 
-pub use africastalking::parse_event as parse_africastalking_event;
+pub use africastalking::{
+    hop_metadata as at_hop_metadata, parse_event as parse_africastalking_event,
+    HOP_METADATA_HEADER as AT_HOP_METADATA_HEADER,
+};
 pub use state::{Derived, DialectCfg, Fingerprint, HopMemo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -19,6 +19,12 @@ pub struct DialectCfg {
     pub path_mac_key: SecretSlice<u8>,
     /// `beem.request_id_echo` [true].
     pub beem_request_id_echo: bool,
+    /// `hubtel.accept_camel_case` [true]: camelCase aliases of the PascalCase fields are accepted.
+    pub hubtel_accept_camel_case: bool,
+    /// `africastalking.accept_get` [false]: hops may also come as `GET` with the form in the query string.
+    pub at_accept_get: bool,
+    /// `africastalking.hop_metadata` [false]: replies carry `at-ussd-hop-metadata: <menu node id>`.
+    pub at_hop_metadata: bool,
     /// `ussd.max_body_bytes` [8192].
     pub max_body_bytes: usize,
 }
@@ -31,6 +37,9 @@ impl DialectCfg {
             base_codes: Vec::new(),
             path_mac_key: SecretSlice::from(path_mac_key),
             beem_request_id_echo: true,
+            hubtel_accept_camel_case: true,
+            at_accept_get: false,
+            at_hop_metadata: false,
             max_body_bytes: 8192,
         }
     }

@@ -5,5 +5,6 @@ mod edges;
 mod faults;
 mod guards;
 pub(crate) mod journeys;
+mod options;
 pub mod phone;
 mod pin;

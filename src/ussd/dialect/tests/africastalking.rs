@@ -154,3 +154,16 @@ fn a_new_hop_after_an_ending_reply_is_refused_but_its_duplicate_is_replayed() {
     assert_eq!(derive("text=1", Some(&ended)), Derived::Duplicate);
     assert_eq!(derive("text=1*2", Some(&ended)), Derived::Ended);
 }
+
+#[test]
+fn hop_metadata_is_the_node_id_while_it_keeps_ats_rules() {
+    use crate::ussd::dialect::at_hop_metadata;
+    let longest = "n".repeat(99);
+    for node in ["main", "borrow-amount", "msg-error", longest.as_str()] {
+        assert_eq!(at_hop_metadata(node), Some(node), "{node}");
+    }
+    let too_long = "n".repeat(100);
+    for node in ["", too_long.as_str(), "a|b", "two words", "tab\there", "line\nbreak", "naïve"] {
+        assert_eq!(at_hop_metadata(node), None, "{node:?}");
+    }
+}

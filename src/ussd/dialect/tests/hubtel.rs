@@ -1,4 +1,5 @@
 use super::*;
+use crate::ussd::dialect::DialectError;
 use crate::ussd::model::EndReason;
 
 fn body(extra: &str) -> String {
@@ -116,4 +117,23 @@ fn a_missing_sequence_disables_the_duplicate_check() {
 #[test]
 fn an_unmatched_dialled_string_begins_with_an_empty_input() {
     fresh(derive(r#""Type":"Initiation","Message":"*999*1#""#, None), UssdEvent::Begin, "", 1);
+}
+
+#[test]
+fn without_accept_camel_case_a_camel_case_body_lacks_its_mandatory_fields() {
+    let strict = DialectCfg { hubtel_accept_camel_case: false, ..hcfg() };
+    let raw = r#"{"type":"Initiation","message":"*713*20#","serviceCode":"713*20","mobile":"0246912184","sessionId":"abc","sequence":1}"#;
+    let refused = Dialect::Hubtel.parse(raw.as_bytes(), JSON, &strict).unwrap_err();
+    assert_eq!((refused.status(), refused), (400, DialectError::MissingField("Type")));
+}
+
+#[test]
+fn without_accept_camel_case_pascal_case_is_served_and_camel_case_extras_are_ignored() {
+    let strict = DialectCfg { hubtel_accept_camel_case: false, ..hcfg() };
+    // With the aliases on, `Type` and `type` together are one field twice; here `type` is just unknown.
+    let raw = body(r#""Sequence":1,"Type":"Initiation","type":"Response","Message":"*713*20*1#","sessionId":"x""#);
+    let i = Dialect::Hubtel.parse(raw.as_bytes(), JSON, &strict).unwrap();
+    assert_eq!(i.session_id.as_str(), "8d440a43a98b4614b9df22b79c8190b8");
+    fresh(Dialect::Hubtel.derive(&i, None, &strict), UssdEvent::Begin, "1", 1);
+    assert!(Dialect::Hubtel.parse(raw.as_bytes(), JSON, &hcfg()).is_err(), "aliases on: a duplicate field");
 }
