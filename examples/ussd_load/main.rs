@@ -10,13 +10,14 @@
 //!
 //! Phases:
 //! 1. balance journey (dial, "2" My balance) closed-loop at each concurrency, floor then gateway;
-//! 2. open loop (a fixed arrival rate of sessions) on the gateway at 10,000 hops/s, then lower rates until
-//!    one is sustainable;
+//! 2. open loop (a fixed arrival rate of sessions) at 10,000 hops/s, then lower rates until the gateway
+//!    sustains one; the floor runs each rate just before the gateway;
 //! 3. borrow journey (dial, "1" Borrow, "1" product, "1" amount, "1" Confirm) on the gateway;
 //! 4. memory: sessions stopped at the amount list, `MEMORY USAGE` of their keys and `used_memory` delta.
 //!
 //! `USSD_LOAD_PHASES=balance,open,borrow,memory` (the default) picks phases; `soak` runs only the gateway
-//! on the balance journey at the highest concurrency, e.g. under `perf record`.
+//! (or the floor, with `USSD_LOAD_SOAK=floor`) on the balance journey at the highest concurrency, e.g.
+//! under `perf record`.
 //!
 //! Needs Redis at 127.0.0.1:6379 (or `USSD_LOAD_REDIS_URL`; a `redis-server` is started on 6379 if none
 //! answers) and the `mkopo` binary next to the examples directory (or `MKOPO_BIN`). Every key written
@@ -35,8 +36,10 @@ mod memory;
 mod phases;
 mod phone;
 mod report;
+mod wire;
 
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, App, HttpServer};
@@ -49,8 +52,8 @@ use crate::measure::Meter;
 use crate::phases::{generate, Ctx};
 use crate::phone::Target;
 use crate::report::loadavg;
+use crate::wire::Wire;
 
-const FORM: &str = "application/x-www-form-urlencoded";
 const PARTNER: (&str, &str) = ("partner@sandbox.local", "sandbox");
 /// Subscribers dialling the balance journey; every 8th holds an active loan.
 const POOL: usize = 10_000;
@@ -185,11 +188,16 @@ async fn main() -> anyhow::Result<()> {
     let (done, result) = tokio::sync::oneshot::channel();
     let gateway = Target {
         name: "gateway",
-        hop: format!("{gateway_base}/ussd/africastalking"),
-        events: format!("{gateway_base}/ussd/africastalking/events"),
+        wire: Arc::new(Wire::new(&gateway_base)?),
+        hop: "/ussd/africastalking".into(),
+        events: "/ussd/africastalking/events".into(),
     };
-    let floor_target =
-        Target { name: "floor", hop: format!("{floor_base}/floor"), events: format!("{floor_base}/floor/events") };
+    let floor_target = Target {
+        name: "floor",
+        wire: Arc::new(Wire::new(&floor_base)?),
+        hop: "/floor".into(),
+        events: "/floor/events".into(),
+    };
     let (url, pfx, lms_base) = (redis_url.clone(), prefix.clone(), lms.base.clone());
     let generator = std::thread::Builder::new().name("ussd-load-gen".into()).spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");

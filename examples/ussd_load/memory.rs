@@ -16,7 +16,7 @@ pub async fn memory_phase(c: &Ctx, bearer: &str) -> anyhow::Result<(Memory, Run)
     tokio::time::sleep(Duration::from_secs(1)).await;
     let used_before = c.meter.used_memory().await;
     let conc = c.concurrency.iter().copied().max().unwrap_or(32);
-    let run = closed(&c.client, &c.meter, &c.gateway, "memory sessions".into(), &sessions, conc).await;
+    let run = closed(&c.meter, &c.gateway, "memory sessions".into(), &sessions, conc).await;
     let used_after = c.meter.used_memory().await;
     run.print_errors();
     Ok((measure_memory(c, &sessions, used_after - used_before).await, run))

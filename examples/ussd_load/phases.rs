@@ -61,7 +61,7 @@ pub async fn generate(ctx: Ctx) -> anyhow::Result<()> {
     // Warm both servers (connections, token, script cache, products cache).
     for target in [&c.floor, &c.gateway] {
         let warm = balance_sessions(&format!("warm{}", target.name), 400, false);
-        let run = closed(&c.client, &c.meter, target, format!("warm-up {}", target.name), &warm, 16).await;
+        let run = closed(&c.meter, target, format!("warm-up {}", target.name), &warm, 16).await;
         run.print_errors();
     }
 
@@ -75,7 +75,7 @@ pub async fn generate(ctx: Ctx) -> anyhow::Result<()> {
             let target = if is_gateway { &c.gateway } else { &c.floor };
             let sessions = balance_sessions(&format!("{}{conc}r{round}", target.name), half, false);
             let label = format!("{} c={conc}", target.name);
-            runs.push((is_gateway, closed(&c.client, &c.meter, target, label, &sessions, conc).await));
+            runs.push((is_gateway, closed(&c.meter, target, label, &sessions, conc).await));
         }
         let mut merged = |gateway: bool| {
             let mut side = runs.iter_mut().filter(|(g, _)| *g == gateway).map(|(_, r)| std::mem::take(r));
@@ -95,7 +95,8 @@ pub async fn generate(ctx: Ctx) -> anyhow::Result<()> {
         balance.push((conc, floor, gateway));
     }
 
-    // 2. Open loop on the gateway: 10,000 hops/s, else the highest of a ladder of lower rates that holds.
+    // 2. Open loop at 10,000 hops/s, else the highest of a ladder of lower rates the gateway holds; the
+    //    floor runs each rate too, just before the gateway, for the side-by-side reading.
     let best = balance.iter().map(|(_, _, g)| g.per_sec()).fold(0.0, f64::max);
     let mut rates = vec![OPEN_LOOP_TARGET];
     rates.extend(
@@ -104,32 +105,36 @@ pub async fn generate(ctx: Ctx) -> anyhow::Result<()> {
             .map(|f| (best * f / 100.0).round() * 100.0),
     );
     rates.retain(|r| *r > 0.0);
-    let mut open: Vec<(f64, Run, bool)> = Vec::new();
+    let mut open: Vec<OpenRun> = Vec::new();
     for (k, rate) in rates.into_iter().enumerate().filter(|_| c.phases.contains(&"open")) {
         if k > 0 && rate >= OPEN_LOOP_TARGET {
             continue;
         }
         let n = (rate * OPEN_LOOP_SECS / 2.0) as usize;
-        let run = open_loop(&c.client, &c.meter, &c.gateway, rate, balance_sessions(&format!("o{k}"), n, true)).await;
-        // Sustained: every arrival served, no queue build-up (p99 within 100 ms, throughput kept up).
-        let sustained = run.dropped == 0
-            && run.errors() == 0
-            && run.per_sec() >= 0.97 * rate
-            && pct(&run.lat, 0.99) <= Duration::from_millis(100);
-        println!(
-            "open loop target {rate:>6.0} hops/s: achieved {:>6.0} hops/s, p50 {:.2} ms, p99 {:.2} ms, dropped {}, errors {} -> {}",
-            run.per_sec(),
-            ms(pct(&run.lat, 0.5)),
-            ms(pct(&run.lat, 0.99)),
-            run.dropped,
-            run.errors(),
-            if sustained { "sustained" } else { "NOT sustained" }
-        );
-        run.print_errors();
-        open.push((rate, run, sustained));
-        // Let a saturated run's backlog (and the sandbox LMS) settle before the next one.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        if sustained {
+        let mut runs = Vec::new();
+        for target in [&c.floor, &c.gateway] {
+            let sessions = balance_sessions(&format!("o{k}{}", target.name), n, true);
+            let run = open_loop(&c.meter, target, rate, sessions).await;
+            println!(
+                "open loop target {rate:>6.0} hops/s {:<7}: achieved {:>6.0} hops/s, p50 {:.2} ms, p99 {:.2} ms, dropped {}, errors {} -> {}",
+                target.name,
+                run.per_sec(),
+                ms(pct(&run.lat, 0.5)),
+                ms(pct(&run.lat, 0.99)),
+                run.dropped,
+                run.errors(),
+                if sustained(&run, rate) { "sustained" } else { "NOT sustained" }
+            );
+            run.print_errors();
+            runs.push(run);
+            // Let a saturated run's backlog (and the sandbox LMS) settle before the next one.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        let gateway = runs.pop().unwrap_or_default();
+        let floor = runs.pop().unwrap_or_default();
+        let held = sustained(&gateway, rate);
+        open.push(OpenRun { rate, floor, gateway });
+        if held {
             break;
         }
     }
@@ -140,7 +145,7 @@ pub async fn generate(ctx: Ctx) -> anyhow::Result<()> {
         let numbers: Vec<String> = (0..c.borrow_sessions).map(|i| msisdn(1 + k, i)).collect();
         seed(&c.client, &c.lms, &bearer, &numbers, false).await?;
         let sessions = sessions_of(&format!("b{conc}"), Journey::Borrow, numbers.into_iter().map(|m| (m, false)));
-        let run = closed(&c.client, &c.meter, &c.gateway, format!("borrow c={conc}"), &sessions, conc).await;
+        let run = closed(&c.meter, &c.gateway, format!("borrow c={conc}"), &sessions, conc).await;
         println!(
             "borrow  c={conc:<3} gateway {:>6.0} hops/s p99 {:>7.2} ms, outcomes {:?}",
             run.per_sec(),
@@ -155,18 +160,36 @@ pub async fn generate(ctx: Ctx) -> anyhow::Result<()> {
     // 4. Memory per live session: sessions left at the amount list (largest state + resume snapshot).
     let memory = if c.phases.contains(&"memory") { Some(memory_phase(c, &bearer).await?) } else { None };
 
-    // Only the gateway, balance journey at the highest concurrency (e.g. to run under `perf record`).
+    // One server (the gateway, or the floor with `USSD_LOAD_SOAK=floor`), balance journey at the highest
+    // concurrency, e.g. to run under `perf record`.
     if c.phases.contains(&"soak") {
         let conc = c.concurrency.iter().copied().max().unwrap_or(64);
+        let floor = std::env::var("USSD_LOAD_SOAK").is_ok_and(|t| t == "floor");
+        let target = if floor { &c.floor } else { &c.gateway };
         let sessions = balance_sessions("soak", c.sessions, false);
-        let run = closed(&c.client, &c.meter, &c.gateway, format!("soak c={conc}"), &sessions, conc).await;
-        println!("soak (gateway only, balance, c={conc}):");
-        println!("{}", row("  gateway", &run));
+        let run = closed(&c.meter, target, format!("soak c={conc}"), &sessions, conc).await;
+        println!("soak ({} only, balance, c={conc}):", target.name);
+        println!("{}", row(&format!("  {}", target.name), &run));
         run.print_errors();
     }
 
     report(c, &balance, &open, &borrow, memory.as_ref());
     Ok(())
+}
+
+/// One open-loop rate, floor and gateway.
+pub struct OpenRun {
+    pub rate: f64,
+    pub floor: Run,
+    pub gateway: Run,
+}
+
+/// Sustained: every arrival served, no queue build-up (p99 within 100 ms, throughput kept up).
+pub fn sustained(run: &Run, rate: f64) -> bool {
+    run.dropped == 0
+        && run.errors() == 0
+        && run.per_sec() >= 0.97 * rate
+        && pct(&run.lat, 0.99) <= Duration::from_millis(100)
 }
 
 async fn wait_for_inbox(money: &MoneyService) {

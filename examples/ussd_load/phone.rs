@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 
 use crate::measure::{Meter, Run};
-use crate::{FORM, OPEN_LOOP_CAP};
+use crate::wire::Wire;
+use crate::OPEN_LOOP_CAP;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Journey {
@@ -56,6 +57,8 @@ pub struct Sess {
 #[derive(Clone)]
 pub struct Target {
     pub name: &'static str,
+    pub wire: Arc<Wire>,
+    /// Paths of the hop and the Africa's Talking end-of-session event.
     pub hop: String,
     pub events: String,
 }
@@ -115,26 +118,13 @@ fn short(body: &str) -> String {
 }
 
 /// Walks one session; the first hop's latency counts from `scheduled` when given (open loop).
-pub async fn run_session(
-    client: &reqwest::Client,
-    target: &Target,
-    s: &Sess,
-    scheduled: Option<Instant>,
-) -> SessionOutcome {
+pub async fn run_session(target: &Target, s: &Sess, scheduled: Option<Instant>) -> SessionOutcome {
     let mut out = SessionOutcome::default();
     let inputs = s.journey.inputs();
     for hop in 0..inputs.len() {
         let text = inputs[1..=hop].join("*");
         let started = if hop == 0 { scheduled.unwrap_or_else(Instant::now) } else { Instant::now() };
-        let sent =
-            client.post(&target.hop).header("content-type", FORM).body(at_form(s, &[("text", &text)])).send().await;
-        let answered = match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                response.text().await.map(|body| (status, body))
-            }
-            Err(error) => Err(error),
-        };
+        let answered = target.wire.post_form(&target.hop, &at_form(s, &[("text", &text)])).await;
         let (status, body) = match answered {
             Ok(answer) => answer,
             Err(error) => {
@@ -161,28 +151,20 @@ pub async fn run_session(
     // which ends the session and clears its resume snapshot, as it would in production.
     if s.journey == Journey::Balance && s.loans {
         let event = at_form(s, &[("status", "Success"), ("hopsCount", "2")]);
-        let sent = client.post(&target.events).header("content-type", FORM).body(event).send().await;
-        match sent {
-            Ok(r) if r.status() == 200 => out.events += 1,
-            Ok(r) => out.fault = Some((Fault::Event, format!("end-of-session event: HTTP {}", r.status()))),
+        match target.wire.post_form(&target.events, &event).await {
+            Ok((200, _)) => out.events += 1,
+            Ok((status, _)) => out.fault = Some((Fault::Event, format!("end-of-session event: HTTP {status}"))),
             Err(e) => out.fault = Some((Fault::Event, format!("end-of-session event: {}", chain(&e)))),
         }
     }
     out
 }
 
-pub async fn closed(
-    client: &reqwest::Client,
-    meter: &Meter,
-    target: &Target,
-    label: String,
-    sessions: &[Sess],
-    concurrency: usize,
-) -> Run {
+pub async fn closed(meter: &Meter, target: &Target, label: String, sessions: &[Sess], concurrency: usize) -> Run {
     let before = meter.probe().await;
     let started = Instant::now();
     let outcomes: Vec<SessionOutcome> = futures::stream::iter(sessions)
-        .map(|s| run_session(client, target, s, None))
+        .map(|s| run_session(target, s, None))
         .buffer_unordered(concurrency)
         .collect()
         .await;
@@ -193,13 +175,7 @@ pub async fn closed(
 
 /// Sessions arrive at a fixed rate (two hops each) whatever the answers do; latency of the first hop
 /// counts from the scheduled arrival, so queueing in the generator or the server is not hidden.
-pub async fn open_loop(
-    client: &reqwest::Client,
-    meter: &Meter,
-    target: &Target,
-    hops_per_sec: f64,
-    sessions: Vec<Sess>,
-) -> Run {
+pub async fn open_loop(meter: &Meter, target: &Target, hops_per_sec: f64, sessions: Vec<Sess>) -> Run {
     let every = Duration::from_secs_f64(2.0 / hops_per_sec);
     let in_flight = Arc::new(AtomicUsize::new(0));
     let before = meter.probe().await;
@@ -214,9 +190,9 @@ pub async fn open_loop(
             continue;
         }
         peak = peak.max(in_flight.fetch_add(1, Ordering::Relaxed) + 1);
-        let (client, target, in_flight) = (client.clone(), target.clone(), in_flight.clone());
+        let (target, in_flight) = (target.clone(), in_flight.clone());
         handles.push(tokio::spawn(async move {
-            let outcome = run_session(&client, &target, &s, Some(at)).await;
+            let outcome = run_session(&target, &s, Some(at)).await;
             in_flight.fetch_sub(1, Ordering::Relaxed);
             outcome
         }));
