@@ -98,13 +98,33 @@ impl UssdGateway {
     }
 }
 
+/// The dialect a static route serves. Each enabled dialect's `/ussd/<name>` is a plain path, matched by
+/// string comparison; the `{dialect}` pattern (token routes, disabled dialects) costs a regex match,
+/// about a per cent of a hop.
+#[derive(Clone, Copy)]
+struct Named(&'static str);
+
+/// The dialect path segment: the static route's name, or the pattern's `{dialect}`.
+fn dialect_segment(req: &HttpRequest) -> &str {
+    req.app_data::<Named>().map(|n| n.0).or_else(|| req.match_info().get("dialect")).unwrap_or_default()
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig, gateway: Arc<UssdGateway>) {
     let limit = gateway.settings.max_body_bytes + 1024;
+    let enabled: Vec<&'static str> = gateway.dialects.keys().copied().collect();
     cfg.app_data(web::Data::from(gateway))
         .app_data(web::PayloadConfig::new(limit))
         .service(web::resource("/ussd/africastalking/events").route(web::post().to(at_events)))
-        .service(web::resource("/ussd/africastalking/{token}/events").route(web::post().to(at_events)))
-        .service(web::resource("/ussd/{dialect}").route(web::post().to(hop)).route(web::get().to(hop_get)))
+        .service(web::resource("/ussd/africastalking/{token}/events").route(web::post().to(at_events)));
+    for name in enabled {
+        cfg.service(
+            web::resource(format!("/ussd/{name}"))
+                .app_data(Named(name))
+                .route(web::post().to(hop))
+                .route(web::get().to(hop_get)),
+        );
+    }
+    cfg.service(web::resource("/ussd/{dialect}").route(web::post().to(hop)).route(web::get().to(hop_get)))
         .service(web::resource("/ussd/{dialect}/{token}").route(web::post().to(hop)).route(web::get().to(hop_get)));
 }
 
@@ -179,7 +199,7 @@ fn unreadable(error: &actix_web::Error) -> HttpResponse {
 
 async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Result<Bytes, actix_web::Error>) -> HttpResponse {
     let started = Instant::now();
-    let name = req.match_info().get("dialect").unwrap_or_default();
+    let name = dialect_segment(&req);
     let body = match body {
         Ok(body) => body,
         Err(error) => {
@@ -241,7 +261,7 @@ async fn hop(gateway: web::Data<UssdGateway>, req: HttpRequest, body: Result<Byt
 /// GET): the query string is the hop's form body and the hop runs exactly as a POST. Otherwise, and on
 /// the other dialects, 405 with `Allow: POST`, as actix answers for a method no route takes.
 async fn hop_get(gateway: web::Data<UssdGateway>, req: HttpRequest) -> HttpResponse {
-    let name = req.match_info().get("dialect").unwrap_or_default();
+    let name = dialect_segment(&req);
     if !gateway.dialects.get(name).is_some_and(|(_, route)| route.cfg.at_accept_get) {
         return HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "POST")).finish();
     }
