@@ -1,7 +1,7 @@
 //! The phones' HTTP client: HTTP/1.1 keep-alive over a pool of plain TCP connections, one request at a
 //! time per connection, bodies framed by `Content-Length` (all the gateway and the floor send). It costs
-//! the shared cores a fraction of a general client's CPU per hop (reqwest/hyper was about a fifth of all
-//! the CPU of a run), and both servers under test see the same requests either way.
+//! the shared cores less than half of a general client's CPU per hop (0.009–0.014 ms against reqwest's
+//! 0.020–0.035 ms), and both servers under test see the same requests either way.
 
 use std::io;
 use std::net::SocketAddr;
