@@ -9,6 +9,11 @@
 //!
 //! Needs `redis-server` on PATH.
 
+/// The allocator of the `mkopo` binary (src/main.rs), so the in-process gateway and floor run as the
+/// product does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
