@@ -106,6 +106,8 @@ pub struct Phone {
     pub code: String,
     endpoint: String,
     client: reqwest::Client,
+    /// Basic-auth credentials for a route that wants them (user, password); never printed.
+    basic_auth: Option<(String, String)>,
     /// AT: every input of this session (the `text` path).
     path: Vec<String>,
     /// Beem: the `request_id` of the last screen; Hubtel: the last `Sequence` sent.
@@ -131,6 +133,7 @@ impl Phone {
             code: DEFAULT_CODE.to_owned(),
             endpoint: endpoint.into(),
             client: client(Duration::from_secs(30)),
+            basic_auth: None,
             path: Vec::new(),
             counter: 0,
             last_body: None,
@@ -154,6 +157,12 @@ impl Phone {
     /// Calls the route behind a secret path token: `<endpoint>/<token>`.
     pub fn with_token(mut self, token: &str) -> Phone {
         self.endpoint = format!("{}/{token}", self.endpoint);
+        self
+    }
+
+    /// Sends `Authorization: Basic` with every hop, for a route guarded by basic auth.
+    pub fn with_basic_auth(mut self, username: &str, password: &str) -> Phone {
+        self.basic_auth = Some((username.to_owned(), password.to_owned()));
         self
     }
 
@@ -246,15 +255,16 @@ impl Phone {
 
     async fn post(&self, url: &str, content_type: &str, body: String) -> Result<(u16, String), PhoneError> {
         let unreachable = |source| PhoneError::Unreachable { url: url.to_owned(), source };
-        let response = self
+        let mut request = self
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .header(reqwest::header::ACCEPT, "application/json, text/plain")
-            .body(body)
-            .send()
-            .await
-            .map_err(unreachable)?;
+            .body(body);
+        if let Some((username, password)) = &self.basic_auth {
+            request = request.basic_auth(username, Some(password));
+        }
+        let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();
         let text = response.text().await.map_err(unreachable)?;
         Ok((status, text))

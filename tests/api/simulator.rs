@@ -6,6 +6,7 @@ mod webdriver;
 use std::time::Duration;
 
 use mkopo::phone::Screen;
+use mkopo::ussd::guard::BasicAuthSettings;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -118,6 +119,34 @@ async fn the_api_dials_each_enabled_dialect_through_the_gateways_own_routes() {
         assert_eq!(status, 200);
         let (status, gone) = post(&app, "/simulator/api/send", json!({ "call": call, "input": "1" })).await;
         assert_eq!((status.as_u16(), &gone["code"]), (404, &json!("unknown_call")), "{dialect}: hung up");
+    }
+}
+
+#[tokio::test]
+async fn the_simulator_passes_a_path_token_and_basic_auth_from_the_dialects_settings() {
+    let app = TestApp::spawn_with(|s| {
+        let beem = s.ussd.dialects.get_mut("beem").unwrap();
+        beem.basic_auth =
+            Some(BasicAuthSettings { username: "beem-ops".into(), password: "s3cret-pass".to_owned().into() });
+        let hubtel = s.ussd.dialects.get_mut("hubtel").unwrap();
+        hubtel.path_token = Some("tok_5b1e9c7d3a2f4e6081c9b7d5a3f1e2c4_k-9Q".to_owned().into());
+        hubtel.basic_auth =
+            Some(BasicAuthSettings { username: "hubtel-ops".into(), password: "an0ther".to_owned().into() });
+    })
+    .await;
+    // The guards are on: without what they ask for the routes refuse.
+    let bare = |dialect: &str| http().post(format!("{}/ussd/{dialect}", app.base)).body("{}").send();
+    assert_eq!(bare("beem").await.unwrap().status(), 401);
+    assert_eq!(bare("hubtel").await.unwrap().status(), 404);
+
+    for dialect in ["beem", "hubtel"] {
+        let msisdn = fresh_msisdn();
+        let (status, first) = post(&app, "/simulator/api/dial", json!({ "dialect": dialect, "msisdn": msisdn })).await;
+        assert_eq!(status, 200, "{dialect}: {first}");
+        assert!(first["screen"]["text"].as_str().unwrap().starts_with("Welcome to Mkopo loans."), "{first}");
+        let call = first["call"].as_str().unwrap();
+        let (_, next) = post(&app, "/simulator/api/send", json!({ "call": call, "input": "1" })).await;
+        assert!(next["screen"]["text"].as_str().unwrap().starts_with("You are registered."), "{dialect}: {next}");
     }
 }
 

@@ -135,8 +135,11 @@ pub async fn dial(
         Some(code) => parse_code(code)?,
         None => default_code(settings),
     };
-    let token = settings.path_token.as_ref().map(|t| t.expose_secret().to_owned());
-    let phone = calls::phone(req.app_config().local_addr(), dialect, token.as_deref(), msisdn.as_str(), &code);
+    let pass = calls::Pass {
+        path_token: settings.path_token.as_ref().map(|t| t.expose_secret()),
+        basic_auth: settings.basic_auth.as_ref().map(|b| (b.username.as_str(), b.password.expose_secret())),
+    };
+    let phone = calls::phone(req.app_config().local_addr(), dialect, &pass, msisdn.as_str(), &code);
     tracing::info!(dialect = dialect.route(), %msisdn, "simulator: dialling");
     let (id, line) = calls::open(phone).await;
     let mut phone = line.lock().await;

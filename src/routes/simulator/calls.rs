@@ -32,15 +32,25 @@ fn calls() -> &'static Cache<String, Line> {
     CALLS.get_or_init(|| Cache::builder().max_capacity(CAPACITY).time_to_idle(IDLE).build())
 }
 
-/// A phone for `msisdn` dialling `code` through `dialect`'s route on the server at `local`, behind the
-/// route's path token when one is configured.
-pub fn phone(local: SocketAddr, dialect: Dialect, path_token: Option<&str>, msisdn: &str, code: &str) -> Phone {
+/// How the simulator gets past a dialect's guard: its path token and basic-auth credentials, from the
+/// same settings the guard checks. (An IP allow-list must admit loopback for the simulator to pass.)
+pub struct Pass<'a> {
+    pub path_token: Option<&'a str>,
+    pub basic_auth: Option<(&'a str, &'a str)>,
+}
+
+/// A phone for `msisdn` dialling `code` through `dialect`'s route on the server at `local`, with what
+/// the route's guard asks for.
+pub fn phone(local: SocketAddr, dialect: Dialect, pass: &Pass<'_>, msisdn: &str, code: &str) -> Phone {
     let endpoint = format!("http://{}/ussd/{}", loopback(local), dialect.route());
-    let phone = Phone::new(endpoint, dialect, msisdn).with_code(code).with_timeout(HOP_TIMEOUT);
-    match path_token {
-        Some(token) => phone.with_token(token),
-        None => phone,
+    let mut phone = Phone::new(endpoint, dialect, msisdn).with_code(code).with_timeout(HOP_TIMEOUT);
+    if let Some(token) = pass.path_token {
+        phone = phone.with_token(token);
     }
+    if let Some((username, password)) = pass.basic_auth {
+        phone = phone.with_basic_auth(username, password);
+    }
+    phone
 }
 
 /// Keeps `phone` as a new call and returns its id.
