@@ -91,18 +91,21 @@ fn loopback(local: SocketAddr) -> SocketAddr {
 mod tests {
     use super::*;
 
+    const NONE: Pass<'static> = Pass { path_token: None, basic_auth: None };
+
     #[test]
     fn a_wildcard_bind_address_is_reached_over_loopback() {
-        let v4 = phone("0.0.0.0:8080".parse().unwrap(), Dialect::Beem, None, "255712345678", "*150*88#");
+        let v4 = phone("0.0.0.0:8080".parse().unwrap(), Dialect::Beem, &NONE, "255712345678", "*150*88#");
         assert_eq!(v4.endpoint(), "http://127.0.0.1:8080/ussd/beem");
-        let v6 = phone("[::]:9000".parse().unwrap(), Dialect::Hubtel, Some("tok"), "233241234567", "*713*20#");
+        let token = Pass { path_token: Some("tok"), basic_auth: None };
+        let v6 = phone("[::]:9000".parse().unwrap(), Dialect::Hubtel, &token, "233241234567", "*713*20#");
         assert_eq!(v6.endpoint(), "http://[::1]:9000/ussd/hubtel/tok");
     }
 
     #[tokio::test]
     async fn a_call_is_found_by_its_id_until_it_is_forgotten() {
         let (id, _) =
-            open(phone("127.0.0.1:9".parse().unwrap(), Dialect::AfricasTalking, None, "255712345678", "*1#")).await;
+            open(phone("127.0.0.1:9".parse().unwrap(), Dialect::AfricasTalking, &NONE, "255712345678", "*1#")).await;
         assert!(find(&id).await.is_some());
         forget(&id).await;
         assert!(find(&id).await.is_none());
