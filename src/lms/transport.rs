@@ -118,7 +118,16 @@ impl LmsClient {
     }
 
     async fn send(&self, call: &Call, bearer: &str) -> Result<Bytes, LmsError> {
-        let url = format!("{}{}", self.inner.api_base_url, call.path);
+        // The query is encoded into the URL text here (as `RequestBuilder::query` would), so the URL is
+        // parsed once rather than parsed, re-serialised and parsed again.
+        let mut url = format!("{}{}", self.inner.api_base_url, call.path);
+        if !call.query.is_empty() {
+            url.push('?');
+            let start = url.len();
+            let mut query = form_urlencoded::Serializer::for_suffix(url, start);
+            query.extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+            url = query.finish();
+        }
         let mut request = self
             .inner
             .http
@@ -126,9 +135,6 @@ impl LmsClient {
             .header(header::AUTHORIZATION, bearer)
             .header(header::ACCEPT, "application/json")
             .timeout(self.timeout);
-        if !call.query.is_empty() {
-            request = request.query(&call.query);
-        }
         if let Some(body) = &call.body {
             // serde_json renders Decimal-backed numbers as their exact text (arbitrary_precision).
             let bytes = serde_json::to_vec(body)
