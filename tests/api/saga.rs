@@ -231,3 +231,21 @@ async fn a_payout_credited_on_a_later_day_moves_the_loans_disbursement_date() {
     assert_eq!(loan.disbursement_date(), Some(today), "the schedule starts on the day the money arrived");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_open_sagas_are_all_read_however_many_there_are() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    let money = own_money(&app, &format!("mkopo-test-{}", uuid::Uuid::new_v4())).await;
+    let msisdn = Msisdn::parse("255713000077", "255").unwrap();
+    let mut created = Vec::new();
+    for _ in 0..150 {
+        created.push(saga::create(&money, &msisdn, "1", tzs("5000")).await.unwrap());
+    }
+    let mut open: Vec<String> =
+        saga::open_sagas(&money).await.unwrap().into_iter().map(|s| s.reference.as_str().to_owned()).collect();
+    let mut want: Vec<String> = created.iter().map(|r| r.as_str().to_owned()).collect();
+    open.sort();
+    want.sort();
+    assert_eq!(open, want, "every open saga, each once");
+    app.stop().await;
+}
