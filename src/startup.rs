@@ -126,10 +126,12 @@ impl Application {
             let mut app = App::new()
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
+                // The router tries resources in order, and each `{pattern}` it passes costs a regex
+                // match: the USSD hops, the hottest route, come first.
+                .configure(move |cfg| routes::ussd::configure(cfg, ussd))
                 .configure(routes::health::configure)
                 .configure(move |cfg| routes::callbacks::configure(cfg, callbacks))
-                .configure(move |cfg| routes::admin::configure(cfg, admin))
-                .configure(move |cfg| routes::ussd::configure(cfg, ussd));
+                .configure(move |cfg| routes::admin::configure(cfg, admin));
             if let Some(daraja) = daraja {
                 app = app.configure(move |cfg| routes::daraja::configure(cfg, daraja));
             }
