@@ -177,6 +177,11 @@ impl Phone {
         &self.endpoint
     }
 
+    /// The route URL with a `user:password@` password masked, for printing.
+    pub fn shown_endpoint(&self) -> String {
+        redacted(&self.endpoint)
+    }
+
     /// The current screen.
     pub fn screen(&self) -> &Screen {
         &self.screen
@@ -254,7 +259,7 @@ impl Phone {
     }
 
     async fn post(&self, url: &str, content_type: &str, body: String) -> Result<(u16, String), PhoneError> {
-        let unreachable = |source| PhoneError::Unreachable { url: url.to_owned(), source };
+        let unreachable = |source| PhoneError::Unreachable { url: redacted(url), source };
         let mut request = self
             .client
             .post(url)
@@ -273,6 +278,17 @@ impl Phone {
 
 /// A subscriber number as the CLI accepts it: digits with an optional `+`, spaces and dashes ignored,
 /// 8 to 15 digits; a national number starting with 0 is left to the gateway's country code.
+/// `url` with the password of its `user:password@` part (reqwest sends it as basic auth) masked.
+fn redacted(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 pub fn normalize_msisdn(raw: &str) -> Result<String, PhoneError> {
     let cleaned: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     let digits = cleaned.strip_prefix('+').unwrap_or(&cleaned);
@@ -298,5 +314,27 @@ fn clip(body: &str) -> String {
     match body.char_indices().nth(300) {
         Some((i, _)) => format!("{}…", &body[..i]),
         None => body.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_password_is_masked_for_printing() {
+        let phone = Phone::new("http://ops:s3cret@127.0.0.1:8080/ussd/beem", Dialect::Beem, "255712345678");
+        assert_eq!(phone.shown_endpoint(), "http://ops:****@127.0.0.1:8080/ussd/beem");
+        assert_eq!(redacted("http://127.0.0.1:8080/ussd/beem"), "http://127.0.0.1:8080/ussd/beem");
+        assert_eq!(redacted("not a url"), "not a url");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_gateway_is_named_without_the_password() {
+        // Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
+        let mut phone = Phone::new("http://ops:s3cret@127.0.0.1:9/ussd/beem", Dialect::Beem, "255712345678");
+        let error = phone.begin().await.expect_err("nothing listens on port 9");
+        let text = error.to_string();
+        assert!(text.contains("127.0.0.1:9") && !text.contains("s3cret"), "{text}");
     }
 }

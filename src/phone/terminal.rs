@@ -94,7 +94,14 @@ where
     R: AsyncBufRead + Unpin,
     W: Write,
 {
-    writeln!(out, "Dialling {} as +{} ({}, {})", phone.code, phone.msisdn, phone.dialect.route(), phone.endpoint())?;
+    writeln!(
+        out,
+        "Dialling {} as +{} ({}, {})",
+        phone.code,
+        phone.msisdn,
+        phone.dialect.route(),
+        phone.shown_endpoint()
+    )?;
     let mut screen = phone.begin().await?.clone();
     loop {
         write!(out, "{}", handset(&screen))?;
