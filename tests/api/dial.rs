@@ -171,3 +171,35 @@ async fn bad_input_is_a_clear_error_and_never_a_panic() {
         assert!(said.contains(says) && !said.contains("panicked"), "{args:?}: {said}");
     }
 }
+
+#[tokio::test]
+async fn a_basic_auth_route_is_dialled_with_credentials_in_the_url_and_the_password_never_printed() {
+    let app = TestApp::spawn_on_redis(|s| {
+        s.ussd.dialects.get_mut("beem").unwrap().basic_auth = Some(mkopo::ussd::guard::BasicAuthSettings {
+            username: "beem-ops".into(),
+            password: "pa55-w0rd-9".to_owned().into(),
+        })
+    })
+    .await;
+    let authority = app.base.trim_start_matches("http://");
+    let url = format!("http://beem-ops:pa55-w0rd-9@{authority}/ussd/beem");
+    let mut child = mkopo()
+        .args(["dial", "255713000820", "--url", &url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mkopo starts");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"1\n").await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    let said = text(&out);
+    assert!(out.status.success() && said.contains("You are registered."), "{said}");
+    assert!(said.contains("beem-ops:****@") && !said.contains("pa55-w0rd-9"), "{said}");
+
+    // The same route without the credentials is refused, so the URL's were what got through.
+    let bare = format!("{}/ussd/beem", app.base);
+    let out = mkopo().args(["dial", "255713000821", "--url", &bare]).stdin(Stdio::null()).output().await.unwrap();
+    assert!(!out.status.success() && text(&out).contains("401"), "{}", text(&out));
+}
