@@ -141,6 +141,13 @@ fn ussd_problems(s: &Settings) -> Vec<String> {
                     "ussd.dialects.{name} is enabled without a path_token or ip_allow: production refuses open USSD routes"
                 ));
             }
+            // AT's `text` holds every input of the session, PINs too; in a query string every proxy and
+            // load balancer on the way logs it. Only emulators send GET (spec §3.1).
+            if d.accept_get == Some(true) {
+                problems.push(format!(
+                    "ussd.dialects.{name}.accept_get is refused in production: a GET puts the subscriber's inputs, PINs too, in URLs that proxies log"
+                ));
+            }
         }
     }
     problems

@@ -118,6 +118,16 @@ fn production_keeps_the_browser_phone_off_and_refuses_it_on() {
 }
 
 #[test]
+fn production_refuses_africas_talking_hops_by_get() {
+    const ON: (&str, &str) = ("MKOPO_USSD__DIALECTS__AFRICASTALKING__ACCEPT_GET", "true");
+    assert_eq!(load_from(&production()).unwrap().ussd.dialects["africastalking"].accept_get, Some(false));
+    let text = problems(&production().with_env(ON.0, ON.1));
+    assert!(text.contains("ussd.dialects.africastalking.accept_get is refused in production"), "{text}");
+    let local = load_from(&repo_config().with_env(ON.0, ON.1)).expect("emulators may use it locally");
+    assert_eq!(local.ussd.dialects["africastalking"].accept_get, Some(true));
+}
+
+#[test]
 fn production_refuses_the_sandbox() {
     let text = problems(&production().with_env("MKOPO_LMS__MODE", "sandbox"));
     assert!(text.contains("lms.mode = sandbox is refused in production"), "{text}");
