@@ -92,7 +92,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         command => command,
     };
     let settings = config::load()?;
-    telemetry::init(&settings.telemetry);
+    // Held to the end of the command, so the lines queued at shutdown are written out.
+    let _log = telemetry::init(&settings.telemetry);
     match command {
         Command::Dial(args) => crate::phone::terminal::run(args, || Ok(local_base(&settings))).await,
         Command::Serve => serve(settings).await,

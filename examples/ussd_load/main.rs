@@ -142,8 +142,13 @@ async fn main() -> anyhow::Result<()> {
     settings.lms.api_base_url = lms.base.clone();
     settings.lms.partner_email = PARTNER.0.into();
     settings.lms.partner_password = PARTNER.1.to_owned().into();
+    // Quiet by default; `RUST_LOG=info USSD_LOAD_LOG_FORMAT=json` measures production's logging too (the
+    // lines go to stdout with the report: filter them out, e.g. `| grep -v '^{'`).
     settings.telemetry.filter = "warn".into();
-    mkopo::telemetry::init(&settings.telemetry);
+    if std::env::var("USSD_LOAD_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        settings.telemetry.format = mkopo::config::LogFormat::Json;
+    }
+    let _log = mkopo::telemetry::init(&settings.telemetry);
     let app = Application::build(settings).await?;
     let gateway_base = app.base_url();
     let money = app.money().clone();
