@@ -26,6 +26,22 @@ async fn dial(args: &[&str]) -> Output {
     mkopo().arg("dial").args(args).stdin(Stdio::null()).output().await.expect("mkopo runs")
 }
 
+/// `mkopo dial <args>` with `typed` on stdin (then closed), its output.
+async fn dial_typing(args: &[&str], typed: &[u8]) -> Output {
+    let mut child = mkopo()
+        .arg("dial")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mkopo starts");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed).await.unwrap();
+    drop(stdin);
+    child.wait_with_output().await.unwrap()
+}
+
 fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
@@ -121,17 +137,7 @@ async fn the_interactive_phone_shows_each_screen_and_sends_each_line_of_stdin() 
     let app = TestApp::spawn_on_redis(|_| {}).await;
     for (i, dialect) in DIALECTS.into_iter().enumerate() {
         let msisdn = format!("25571300080{i}");
-        let mut child = mkopo()
-            .args(["dial", &msisdn, "--url", &app.base, "--dialect", dialect])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("mkopo starts");
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"1\n1\n2\n").await.unwrap();
-        drop(stdin);
-        let out = child.wait_with_output().await.unwrap();
+        let out = dial_typing(&[&msisdn, "--url", &app.base, "--dialect", dialect], b"1\n1\n2\n").await;
         let said = text(&out);
         assert!(out.status.success(), "{dialect}: {said}");
         let screens = [
@@ -183,17 +189,7 @@ async fn a_basic_auth_route_is_dialled_with_credentials_in_the_url_and_the_passw
     .await;
     let authority = app.base.trim_start_matches("http://");
     let url = format!("http://beem-ops:pa55-w0rd-9@{authority}/ussd/beem");
-    let mut child = mkopo()
-        .args(["dial", "255713000820", "--url", &url])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mkopo starts");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"1\n").await.unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().await.unwrap();
+    let out = dial_typing(&["255713000820", "--url", &url], b"1\n").await;
     let said = text(&out);
     assert!(out.status.success() && said.contains("You are registered."), "{said}");
     assert!(said.contains("beem-ops:****@") && !said.contains("pa55-w0rd-9"), "{said}");
