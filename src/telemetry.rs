@@ -18,7 +18,9 @@ const QUIET_MIDDLEWARE: &str = "tracing_actix_web::middleware=off";
 
 /// Keeps the log writer's thread running; dropping it (at the end of `main`) writes out what is queued.
 #[must_use = "dropping the guard stops the log writer: keep it until the process ends"]
-pub struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::WorkerGuard>);
+pub struct LogGuard {
+    _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
 
 /// Installs the global subscriber once; later calls (tests building many apps) are no-ops.
 ///
@@ -54,7 +56,7 @@ pub fn init(settings: &TelemetrySettings) -> LogGuard {
         // Another subscriber may already be installed (a test harness); keeping it is fine.
         let _ = installed;
     });
-    LogGuard(guard)
+    LogGuard { _worker: guard }
 }
 
 /// Masks every run of 9 or more digits, the shape of an MSISDN, in free text from outside parties.
