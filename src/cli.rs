@@ -164,10 +164,11 @@ async fn sandbox_wallet(settings: Settings, host: &str, port: u16, callback_url:
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let environment = settings.environment.as_str();
     let lms_mode = settings.lms.mode;
+    let generation = settings.lms.generation.as_str();
     let app = Application::build(settings).await?;
     let base = app.base_url();
-    tracing::info!(%base, environment, "mkopo is listening");
-    println!("mkopo listening on {base} ({environment}, LMS: {lms_mode:?})");
+    tracing::info!(%base, environment, lms_generation = generation, "mkopo is listening");
+    println!("mkopo listening on {base} ({environment}, LMS: {lms_mode:?}, {generation} API generation)");
     println!("  health:      curl {base}/healthz   readiness: curl {base}/readyz");
     if app.sandbox_lms().is_some() {
         println!("  sandbox LMS: {base}/sandbox/lms/v1  (partner credentials in config/base.toml [sandbox.lms])");
@@ -217,11 +218,13 @@ fn summary(s: &Settings) -> String {
     let url_set = s.redis.url.as_ref().is_some_and(|u| !u.expose_secret().trim().is_empty());
     let redis = if url_set { "redis (url set)" } else { "in-memory (not durable)" };
     format!(
-        "environment: {}\nlisten: {}:{}\nstore: {redis}\nlms: {:?} auth={:?} api={:?} partner={:?}\nproducts: {:?}",
+        "environment: {}\nlisten: {}:{}\nstore: {redis}\nlms: {:?} generation={} auth={:?} api={:?} partner={:?}\n\
+         products: {:?}",
         s.environment.as_str(),
         s.server.host,
         s.server.port,
         s.lms.mode,
+        s.lms.generation.as_str(),
         s.lms.auth_base_url,
         s.lms.api_base_url,
         s.lms.partner_email,

@@ -158,6 +158,12 @@ pub struct LmsSettings {
     #[serde(with = "humantime_serde")]
     pub products_cache_ttl: Duration,
     pub currency: String,
+    /// Which documentation generation the LMS follows (`current` or `legacy`).
+    #[serde(default)]
+    pub generation: crate::lms::Generation,
+    /// Quote rules by product id; products without one are quoted by their own terms.
+    #[serde(default)]
+    pub quotes: std::collections::BTreeMap<String, crate::lms::QuoteRule>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -28,6 +28,15 @@ pub fn validate(s: &Settings) -> Vec<String> {
     );
     need(!lms.product_ids.is_empty(), "lms.product_ids must list at least one loan product id".into());
     need(lms.currency.len() == 3, format!("lms.currency = {:?} must be an ISO 4217 code such as TZS", lms.currency));
+    for (product, rule) in &lms.quotes {
+        need(
+            lms.product_ids.contains(product),
+            format!("lms.quotes.\"{product}\" names a product not in lms.product_ids {:?}", lms.product_ids),
+        );
+        if let Err(why) = rule.check() {
+            need(false, format!("lms.quotes.\"{product}\": {why}"));
+        }
+    }
 
     if lms.mode == LmsMode::Http {
         for (key, url) in [("lms.auth_base_url", &lms.auth_base_url), ("lms.api_base_url", &lms.api_base_url)] {

@@ -4,15 +4,14 @@
 use std::time::Duration;
 use tracing::Instrument;
 
-use chrono::{Months, NaiveDate};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 use super::{Ctx, JourneyError, Journeys};
-use crate::lms::LoanProduct;
+use crate::lms::OfferedProduct;
 use crate::menu::{Item, TaskResult, Value};
 use crate::momo::model::Money;
 use crate::momo::reference::Reference;
-use crate::momo::saga::{self, Phase};
+use crate::momo::saga::{self, Phase, Terms};
 
 impl Journeys {
     /// Eligible only if the customer is active, scored (`XX` is not), has a positive available limit and
@@ -73,7 +72,8 @@ impl Journeys {
         TaskResult::outcome("ok").with("amounts", Value::List(rows))
     }
 
-    /// Charges, total and due date of the chosen product and amount, from the product's terms.
+    /// Charges, total and due date of the chosen product and amount, by the product's quote rule
+    /// (`lms.quotes`); the borrow compares them with what the LMS then charges.
     pub(super) async fn quote(&self, ctx: &mut Ctx<'_>) -> Result<TaskResult, JourneyError> {
         let slots = &ctx.state.slots;
         let amount = slots.amount("choice.amount").ok_or_else(|| JourneyError::Broken("no amount chosen".into()))?;
@@ -81,14 +81,15 @@ impl Journeys {
         let products = self.lms.offered_products().await?;
         let product = products
             .iter()
-            .find(|p| p.id == product_id)
+            .find(|p| p.product.id == product_id)
             .ok_or_else(|| JourneyError::Broken(format!("product {product_id} is no longer offered")))?;
-        let quote = Quote::of(product, amount, self.lms.business_today());
+        let quote = self.lms.quote(&product.product, amount);
         Ok(TaskResult::outcome("ok")
             .with("amount", Value::Amount(amount))
             .with("charges", Value::Amount(quote.charges))
-            .with("total", Value::Amount(amount + quote.charges))
-            .with("due", Value::Date(quote.due)))
+            .with("total", Value::Amount(quote.total))
+            .with("due", Value::Date(quote.due))
+            .with("quote.next_due", Value::Date(quote.next_due)))
     }
 
     /// Starts the disbursement saga (at most once per session: the effect key) and waits a little for its
@@ -98,6 +99,11 @@ impl Journeys {
         let amount = slots.amount("amount").ok_or_else(|| JourneyError::Broken("no amount chosen".into()))?;
         let product_id =
             slots.text("product.id").ok_or_else(|| JourneyError::Broken("no product chosen".into()))?.to_owned();
+        let quoted = slots.amount("total").map(|total| Terms {
+            total,
+            next_due: slots.date("quote.next_due"),
+            due: slots.date("due"),
+        });
         let effect = ctx.key.effect(node);
         // Claim, start and record run detached: if the hop deadline drops this task, they still finish
         // together, so a claimed effect always has its saga.
@@ -108,7 +114,7 @@ impl Journeys {
                 match this.sessions.claim_effect(&effect).await? {
                     Ok(()) => {
                         let money = Money::new(amount, &this.settings.currency);
-                        let reference = saga::disburse(&this.money, &msisdn, &product_id, money).await?;
+                        let reference = saga::disburse_quoted(&this.money, &msisdn, &product_id, money, quoted).await?;
                         this.sessions.record_effect(&effect, reference.as_str().as_bytes()).await?;
                         Ok::<_, JourneyError>(Ok(reference))
                     }
@@ -130,28 +136,40 @@ impl Journeys {
             }
         };
         self.forget_loans(ctx.msisdn);
-        let outcome = self.wait_for_saga(&reference, self.settings.borrow_wait).await?;
-        Ok(TaskResult::outcome(outcome).with("reference", Value::Text(reference.as_str().to_owned())))
+        let (outcome, charged) = self.wait_for_saga(&reference, self.settings.borrow_wait).await?;
+        let mut result = TaskResult::outcome(outcome).with("reference", Value::Text(reference.as_str().to_owned()));
+        // What the LMS charged, not what was quoted: the subscriber must be told the real debt.
+        if let Some(charged) = charged {
+            result = result.with("total", Value::Amount(charged.total));
+            if let Some(due) = charged.due.or(charged.next_due) {
+                result = result.with("due", Value::Date(due));
+            }
+        }
+        Ok(result)
     }
 
-    async fn wait_for_saga(&self, reference: &Reference, wait: Duration) -> Result<&'static str, JourneyError> {
+    async fn wait_for_saga(
+        &self,
+        reference: &Reference,
+        wait: Duration,
+    ) -> Result<(&'static str, Option<Terms>), JourneyError> {
         let until = tokio::time::Instant::now() + wait;
         loop {
-            let phase = saga::current(&self.money, reference).await?.map(|s| s.phase);
-            match phase {
-                Some(Phase::Done) => return Ok("done"),
-                Some(Phase::Rejected | Phase::RolledBack) => return Ok("failed"),
-                _ if tokio::time::Instant::now() >= until => return Ok("pending"),
+            let saga = saga::current(&self.money, reference).await?;
+            match saga.as_ref().map(|s| s.phase) {
+                Some(Phase::Done) => return Ok(("done", saga.and_then(|s| s.charged))),
+                Some(Phase::Rejected | Phase::RolledBack) => return Ok(("failed", None)),
+                _ if tokio::time::Instant::now() >= until => return Ok(("pending", saga.and_then(|s| s.charged))),
                 _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
     }
 }
 
-fn product_row(p: &LoanProduct, max: Decimal) -> Item {
+fn product_row(p: &OfferedProduct, max: Decimal) -> Item {
     let mut row = Item::new();
-    row.insert("id".into(), Value::Text(p.id.clone()));
-    row.insert("name".into(), Value::Text(p.name.clone()));
+    row.insert("id".into(), Value::Text(p.product.id.clone()));
+    row.insert("name".into(), Value::Text(p.product.name.clone()));
     row.insert("min".into(), Value::Amount(p.min_principal));
     row.insert("max".into(), Value::Amount(max));
     row
@@ -171,63 +189,9 @@ fn presets(min: Decimal, max: Decimal, configured: &[u64]) -> Vec<Decimal> {
     vec![all[0], all[last / 3], all[2 * last / 3], all[last]]
 }
 
-/// A quote from the product's terms (lms-api §9.2): flat interest `P × r / 100 × k`, `k = 1` for a
-/// whole-term rate, else the number of repayments; due after the whole term. Declining-balance products
-/// are quoted the same way, an upper bound shown before the LMS computes the real schedule.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Quote {
-    pub charges: Decimal,
-    pub due: NaiveDate,
-}
-
-impl Quote {
-    pub fn of(product: &LoanProduct, principal: Decimal, today: NaiveDate) -> Self {
-        let n = product.number_of_repayments.unwrap_or(1).max(1);
-        let rate = product.interest_rate_per_period.unwrap_or(Decimal::ZERO);
-        let whole_term =
-            product.interest_rate_frequency_type.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("Whole term"));
-        let k = if whole_term { Decimal::ONE } else { Decimal::from(n) };
-        let charges = (principal * rate / Decimal::from(100) * k)
-            .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
-        let every = product.repayment_every.unwrap_or(1).max(1) * n;
-        let unit = product.repayment_frequency_type.as_deref().unwrap_or("Days").to_ascii_lowercase();
-        let due = if unit.starts_with("month") {
-            today.checked_add_months(Months::new(every)).unwrap_or(today)
-        } else if unit.starts_with("week") {
-            today + chrono::Days::new(u64::from(every) * 7)
-        } else {
-            today + chrono::Days::new(u64::from(every))
-        };
-        Self { charges, due }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn product(n: u32, every: u32, unit: &str, rate: u32, freq: &str) -> LoanProduct {
-        serde_json::from_value(serde_json::json!({
-            "id": "1", "name": "P", "currencyCode": "TZS", "minPrincipal": 1000, "maxPrincipal": 100000,
-            "numberOfRepayments": n, "repaymentEvery": every, "repaymentFrequencyType": unit,
-            "interestRatePerPeriod": rate, "interestRateFrequencyType": freq
-        }))
-        .unwrap()
-    }
-
-    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    #[test]
-    fn quotes_match_the_sandbox_checks_of_the_spec() {
-        let seven_day = product(1, 7, "Days", 11, "Whole term");
-        let q = Quote::of(&seven_day, Decimal::from(10_000), day(2026, 11, 25));
-        assert_eq!(q, Quote { charges: Decimal::from(1_100), due: day(2026, 12, 2) });
-        let three_month = product(3, 1, "Months", 6, "Per month");
-        let q = Quote::of(&three_month, Decimal::from(150_000), day(2026, 11, 30));
-        assert_eq!(q, Quote { charges: Decimal::from(27_000), due: day(2027, 2, 28) });
-    }
 
     #[test]
     fn presets_keep_the_ends_and_at_most_four_amounts() {

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::config::UssdSettings;
 use crate::domain::Msisdn;
-use crate::lms::{LmsClient, LmsError, Loan};
+use crate::lms::{LmsClient, LmsError, Loan, LoanKey};
 use crate::menu::{Item, Secret, State, Task, TaskCall, TaskResult, Value};
 use crate::momo::service::MoneyService;
 use crate::momo::{collect, model::Money};
@@ -163,10 +163,13 @@ impl Journeys {
 
     async fn repayments(&self, ctx: &mut Ctx<'_>) -> Result<TaskResult, JourneyError> {
         let loan = ctx.state.slots.text("loan.id").ok_or_else(|| JourneyError::Broken("no loan chosen".into()))?;
-        let page = self.lms.list_repayments(loan, 1, 5).await?;
-        let rows: Vec<Item> = page
-            .items
+        let mut payments = self.lms.repayments_of(&LoanKey::from_token(loan)).await?.unwrap_or_default();
+        payments.retain(|r| r.counts());
+        // Newest first whichever way the LMS ordered them (a loan's repaymentHistory may be oldest first).
+        payments.sort_by_key(|r| std::cmp::Reverse(r.date));
+        let rows: Vec<Item> = payments
             .iter()
+            .take(5)
             .map(|r| {
                 let mut row = Item::new();
                 if let Some(date) = r.date {
@@ -187,7 +190,13 @@ impl Journeys {
     /// Stores a collection (push-to-pay) request, sent to the wallet after the USSD session closes.
     async fn repay(&self, ctx: &mut Ctx<'_>, node: &str) -> Result<TaskResult, JourneyError> {
         let slots = &ctx.state.slots;
-        let loan = slots.text("loan.id").ok_or_else(|| JourneyError::Broken("no loan chosen".into()))?.to_owned();
+        let loan = slots.text("loan.id").ok_or_else(|| JourneyError::Broken("no loan chosen".into()))?;
+        // A loan without externalId cannot be named to the wallet: the collection carries the MSISDN,
+        // and the payment is allocated across the subscriber's loans like any paid by number.
+        let loan = match LoanKey::from_token(loan) {
+            LoanKey::External(x) => x,
+            LoanKey::Id(_) => ctx.msisdn.as_str().to_owned(),
+        };
         let amount = slots.amount("amount").ok_or_else(|| JourneyError::Broken("no amount chosen".into()))?;
         let effect = ctx.key.effect(node);
         // Detached like the borrow: a claimed effect always gets its collection, deadline or not.
@@ -236,7 +245,7 @@ fn secret(call: &TaskCall) -> Result<&Secret, JourneyError> {
 fn loan_row(loan: &Loan, today: chrono::NaiveDate) -> Item {
     let outstanding = loan.total_outstanding().unwrap_or(Decimal::ZERO);
     let mut row = Item::new();
-    row.insert("id".into(), Value::Text(loan.external_id.clone()));
+    row.insert("id".into(), Value::Text(loan.key().token()));
     let product = loan.loan_product_name.clone().unwrap_or_else(|| "Loan".to_owned());
     row.insert("product".into(), Value::Text(product));
     row.insert("outstanding".into(), Value::Amount(outstanding));

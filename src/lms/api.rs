@@ -1,25 +1,13 @@
 //! The calls of the spec's "how the gateway uses the API" table (§8), one method each. Lookups turn
 //! `not_found` into `None`; creates resolve a duplicate (`aborted`) by reading the existing record.
 
-use std::sync::Arc;
-
 use super::error::LmsError;
-use super::loan::{Loan, LoanStatus};
+use super::loan::{Loan, LoanKey, LoanRoute, LoanStatus};
 use super::transport::{segment, Call};
-use super::types::{
-    CreateCustomer, Customer, LoanProduct, LoanQuery, NewLoan, NewRepayment, Page, Repayment, Scorecard,
-};
-use super::LmsClient;
+use super::types::{CreateCustomer, Customer, LoanQuery, NewLoan, Page, Repayment, Scorecard};
+use super::{Generation, LmsClient};
 
-/// What a rollback call achieved. Both mean the loan no longer exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RollbackOutcome {
-    RolledBack,
-    /// `not_found`: already rolled back, or never created.
-    AlreadyGone,
-}
-
-fn none_if_not_found<T>(result: Result<T, LmsError>) -> Result<Option<T>, LmsError> {
+pub(super) fn none_if_not_found<T>(result: Result<T, LmsError>) -> Result<Option<T>, LmsError> {
     match result {
         Ok(v) => Ok(Some(v)),
         Err(LmsError::NotFound { .. }) => Ok(None),
@@ -62,33 +50,6 @@ impl LmsClient {
         }
     }
 
-    /// `GET /v1/loan-products`, cached for `lms.products_cache_ttl`. Two callers that miss at once may
-    /// both fetch; that is cheaper than making a USSD hop wait on another caller's failure.
-    pub async fn loan_products(&self) -> Result<Arc<Vec<LoanProduct>>, LmsError> {
-        if let Some(products) = self.inner.products.get(&()).await {
-            return Ok(products);
-        }
-        let page: Page<LoanProduct> =
-            self.json(&Call::get("GET /v1/loan-products", "/v1/loan-products".into())).await?;
-        let products = Arc::new(page.items);
-        self.inner.products.insert((), Arc::clone(&products)).await;
-        Ok(products)
-    }
-
-    /// The configured products (`lms.product_ids`, in that order) that exist and lend in our currency.
-    pub async fn offered_products(&self) -> Result<Vec<LoanProduct>, LmsError> {
-        let all = self.loan_products().await?;
-        Ok(self
-            .inner
-            .product_ids
-            .iter()
-            .filter_map(|id| {
-                all.iter().find(|p| &p.id == id && p.currency_code.eq_ignore_ascii_case(&self.inner.currency))
-            })
-            .cloned()
-            .collect())
-    }
-
     /// `GET /v1/credit-scorecard/{externalId}`. Unknown subscribers are not an error: they read `XX`.
     pub async fn scorecard(&self, external_id: &str) -> Result<Scorecard, LmsError> {
         let call = Call::get("GET /v1/credit-scorecard/{id}", format!("/v1/credit-scorecard/{}", segment(external_id)));
@@ -96,9 +57,18 @@ impl LmsClient {
     }
 
     /// `POST /v1/loans`: one call submits, approves and disburses. A duplicate `externalId` is resolved by
-    /// reading the existing loan and checking it is the one we asked for.
+    /// reading the existing loan and checking it is the one we asked for. The legacy generation names
+    /// the customer by numeric LMS id, read first (a customer the LMS does not know is `not_found`).
     pub async fn create_loan(&self, loan: &NewLoan) -> Result<Loan, LmsError> {
-        match self.json(&Call::post("POST /v1/loans", "/v1/loans".into(), loan.body())).await {
+        let lms_customer = match self.inner.generation {
+            Generation::Current => None,
+            Generation::Legacy => match self.get_customer(&loan.customer_external_id).await? {
+                Some(customer) => Some(customer.id),
+                None => return Err(LmsError::NotFound { message: "no LMS customer for this subscriber".into() }),
+            },
+        };
+        let body = loan.body(lms_customer.as_deref());
+        match self.json(&Call::post("POST /v1/loans", "/v1/loans".into(), body)).await {
             Err(LmsError::Aborted { message }) => match self.get_loan(&loan.external_id).await? {
                 Some(existing) => self.same_loan(loan, existing).await,
                 None => Err(LmsError::Aborted { message }),
@@ -167,25 +137,13 @@ impl LmsClient {
 
     /// `GET /v1/loans/external/{ref}`; a rolled-back loan reads as `None`.
     pub async fn get_loan(&self, external_id: &str) -> Result<Option<Loan>, LmsError> {
-        let call = Call::get("GET /v1/loans/external/{id}", format!("/v1/loans/external/{}", segment(external_id)));
-        none_if_not_found(self.json(&call).await)
+        self.read_loan(&LoanKey::External(external_id.to_owned())).await
     }
 
-    /// `POST /v1/loans/external/{ref}/rollback`. Resumable on the LMS side, so safe to repeat.
-    pub async fn rollback_loan(&self, external_id: &str, note: &str) -> Result<RollbackOutcome, LmsError> {
-        let call = Call::post(
-            "POST /v1/loans/external/{id}/rollback",
-            format!("/v1/loans/external/{}/rollback", segment(external_id)),
-            serde_json::json!({ "note": note }),
-        );
-        match self.execute(&call).await {
-            Ok(body) => {
-                tracing::info!(steps = %String::from_utf8_lossy(&body[..body.len().min(200)]), "LMS rolled the loan back");
-                Ok(RollbackOutcome::RolledBack)
-            }
-            Err(LmsError::NotFound { .. }) => Ok(RollbackOutcome::AlreadyGone),
-            Err(e) => Err(e),
-        }
+    /// `GET /v1/loans/external/{ref}` or `GET /v1/loans/{id}`; `None` when the LMS has no such loan.
+    pub async fn read_loan(&self, key: &LoanKey) -> Result<Option<Loan>, LmsError> {
+        let call = Call::get(key.endpoint(LoanRoute::Get), key.path());
+        none_if_not_found(self.json(&call).await)
     }
 
     /// `POST /v1/loans/external/{ref}/adjust-disbursement-date`: the wallet credit landed on a later day
@@ -200,20 +158,6 @@ impl LmsClient {
             "POST /v1/loans/external/{id}/adjust-disbursement-date",
             format!("/v1/loans/external/{}/adjust-disbursement-date", segment(external_id)),
             serde_json::json!({ "actualDisbursementDate": date.format("%Y-%m-%d").to_string(), "note": note }),
-        );
-        self.json(&call).await
-    }
-
-    /// `POST /v1/loans/external/{ref}/repayments`. The key makes a resend return the original transaction.
-    pub async fn post_repayment(
-        &self,
-        loan_external_id: &str,
-        repayment: &NewRepayment,
-    ) -> Result<Repayment, LmsError> {
-        let call = Call::post(
-            "POST /v1/loans/external/{id}/repayments",
-            format!("/v1/loans/external/{}/repayments", segment(loan_external_id)),
-            serde_json::to_value(repayment).expect("a repayment body serialises"),
         );
         self.json(&call).await
     }

@@ -88,6 +88,28 @@ impl LmsError {
         }
     }
 
+    /// Worth trying again later: the LMS or the way to it failed, or our token did; nothing was refused.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.code(),
+            ErrorCode::Unavailable
+                | ErrorCode::Internal
+                | ErrorCode::Timeout
+                | ErrorCode::Transport
+                | ErrorCode::Unauthenticated
+        )
+    }
+
+    /// For a write: the LMS may have applied it although we saw no success (a timeout, a reset, a 5xx
+    /// after the request went out). Only a connection that never opened, or a refusal, is certain.
+    pub fn may_have_landed(&self) -> bool {
+        match self {
+            LmsError::Transport { source, .. } => !source.is_connect(),
+            LmsError::Timeout { .. } | LmsError::Internal { .. } | LmsError::Unavailable { .. } => true,
+            _ => false,
+        }
+    }
+
     /// A short label for metrics and logs: the envelope code or the failure kind.
     pub fn label(&self) -> &'static str {
         match self.code() {

@@ -1,5 +1,8 @@
-//! The loan object (spec §6.7) and its status (§7). The balance roll-up may arrive flat or under
-//! `summary`; `overdue` may be a boolean or a number; next-due fields may be absent, null or 0.
+//! The loan object and its status, decoded as both documentation generations show them. The balance
+//! roll-up may arrive flat or under `summary`; fee and penalty roll-ups under the documented names
+//! (`feeCharged`, ...) or Fineract's (`feeChargesCharged`, ...); `overdue` may be a boolean or a number;
+//! `nextDueDate` may be absent, null or `""` and `nextDueAmount` absent, null or 0 ("nothing due"); a
+//! row may have no `externalId` (it is optional on create), and is then addressed by its LMS id.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -7,6 +10,96 @@ use serde::{Deserialize, Deserializer};
 
 use super::types::Repayment;
 use crate::domain::money;
+
+/// How a loan is addressed in a path: by the externalId we gave it (preferred), or by its LMS id when
+/// it has none (a loan the lender's back office created).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LoanKey {
+    External(String),
+    Id(String),
+}
+
+impl LoanKey {
+    /// The path of the loan under `/v1`, segment encoded: `/v1/loans/external/{x}` or `/v1/loans/{id}`.
+    pub fn path(&self) -> String {
+        match self {
+            LoanKey::External(x) => format!("/v1/loans/external/{}", super::transport::segment(x)),
+            LoanKey::Id(id) => format!("/v1/loans/{}", super::transport::segment(id)),
+        }
+    }
+
+    /// The route template of `suffix` under this loan, for logs and metrics (never the concrete id).
+    pub(super) fn endpoint(&self, method_and_suffix: LoanRoute) -> &'static str {
+        use LoanRoute::*;
+        let external = matches!(self, LoanKey::External(_));
+        match (method_and_suffix, external) {
+            (Get, true) => "GET /v1/loans/external/{id}",
+            (Get, false) => "GET /v1/loans/{id}",
+            (Delete, true) => "DELETE /v1/loans/external/{id}",
+            (Delete, false) => "DELETE /v1/loans/{id}",
+            (Repay, true) => "POST /v1/loans/external/{id}/repayments",
+            (Repay, false) => "POST /v1/loans/{id}/repayments",
+            (Rollback, true) => "POST /v1/loans/external/{id}/rollback",
+            (Rollback, false) => "POST /v1/loans/{id}/rollback",
+            (UndoDisbursal, true) => "POST /v1/loans/external/{id}/undo-disbursal",
+            (UndoDisbursal, false) => "POST /v1/loans/{id}/undo-disbursal",
+            (UndoApproval, true) => "POST /v1/loans/external/{id}/undo-approval",
+            (UndoApproval, false) => "POST /v1/loans/{id}/undo-approval",
+        }
+    }
+}
+
+/// The per-loan routes the gateway calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LoanRoute {
+    Get,
+    Delete,
+    Repay,
+    Rollback,
+    UndoDisbursal,
+    UndoApproval,
+}
+
+impl LoanRoute {
+    pub(super) fn suffix(self) -> &'static str {
+        match self {
+            LoanRoute::Get | LoanRoute::Delete => "",
+            LoanRoute::Repay => "/repayments",
+            LoanRoute::Rollback => "/rollback",
+            LoanRoute::UndoDisbursal => "/undo-disbursal",
+            LoanRoute::UndoApproval => "/undo-approval",
+        }
+    }
+}
+
+/// Marks a loan token that carries an LMS id rather than an externalId.
+const LMS_ID_TOKEN: &str = "#lms:";
+
+impl LoanKey {
+    /// A one-string form for menu slots and collection records: the externalId as is, or `#lms:{id}`.
+    pub fn token(&self) -> String {
+        match self {
+            LoanKey::External(x) => x.clone(),
+            LoanKey::Id(id) => format!("{LMS_ID_TOKEN}{id}"),
+        }
+    }
+
+    pub fn from_token(token: &str) -> Self {
+        match token.strip_prefix(LMS_ID_TOKEN) {
+            Some(id) => LoanKey::Id(id.to_owned()),
+            None => LoanKey::External(token.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for LoanKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoanKey::External(x) => f.write_str(x),
+            LoanKey::Id(id) => write!(f, "lms-id {id}"),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoanStatus {
@@ -22,6 +115,11 @@ pub enum LoanStatus {
 }
 
 impl LoanStatus {
+    /// Fully repaid, overpaid or written off: nothing more can be collected or rolled back.
+    pub fn is_settled(&self) -> bool {
+        matches!(self, Self::ClosedObligationsMet | Self::Overpaid | Self::ClosedWrittenOff)
+    }
+
     pub fn parse(s: &str) -> Self {
         match s.trim().to_ascii_lowercase().as_str() {
             "active" => Self::Active,
@@ -91,7 +189,9 @@ pub struct ScheduleRow {
 #[serde(rename_all = "camelCase")]
 pub struct Loan {
     pub id: String,
-    pub external_id: String,
+    /// Optional on create in both generations; `None` for absent, null or empty.
+    #[serde(default, deserialize_with = "optional_text")]
+    pub external_id: Option<String>,
     /// The LMS customer id (not the externalId we sent on create).
     pub customer_id: String,
     pub customer_name: Option<String>,
@@ -109,9 +209,40 @@ pub struct Loan {
     total_overpaid: Option<Decimal>,
     #[serde(default, with = "money::option")]
     pub interest_charged: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    pub interest_outstanding: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    pub principal_outstanding: Option<Decimal>,
+    // Fees and penalties under the documented names and under Fineract's; both may be sent, so they are
+    // separate fields (a serde alias would refuse a body carrying both).
+    #[serde(default, with = "money::option")]
+    fee_charged: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    fee_charges_charged: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    fee_paid: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    fee_charges_paid: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    fee_outstanding: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    fee_charges_outstanding: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    penalty_charged: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    penalty_charges_charged: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    penalty_paid: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    penalty_charges_paid: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    penalty_outstanding: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    penalty_charges_outstanding: Option<Decimal>,
     #[serde(default)]
     summary: Option<LoanSummary>,
-    #[serde(default)]
+    /// `None` when nothing is due: absent, null, or `""` ("Empty for fully-paid or closed loans").
+    #[serde(default, deserialize_with = "optional_date")]
     pub next_due_date: Option<NaiveDate>,
     #[serde(default, with = "money::option")]
     next_due_amount: Option<Decimal>,
@@ -123,7 +254,50 @@ pub struct Loan {
     pub repayment_history: Vec<Repayment>,
 }
 
+/// Fees or penalties of a loan: charged, paid, outstanding (absent reads as 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Charges {
+    pub charged: Decimal,
+    pub paid: Decimal,
+    pub outstanding: Decimal,
+}
+
 impl Loan {
+    /// How to address this loan: by externalId when it has one, else by LMS id.
+    pub fn key(&self) -> LoanKey {
+        match &self.external_id {
+            Some(x) => LoanKey::External(x.clone()),
+            None => LoanKey::Id(self.id.clone()),
+        }
+    }
+
+    /// Fees, under the documented names or Fineract's (the documented name wins when both are sent).
+    pub fn fees(&self) -> Charges {
+        Charges {
+            charged: self.fee_charged.or(self.fee_charges_charged).unwrap_or_default(),
+            paid: self.fee_paid.or(self.fee_charges_paid).unwrap_or_default(),
+            outstanding: self.fee_outstanding.or(self.fee_charges_outstanding).unwrap_or_default(),
+        }
+    }
+
+    /// Penalties, under the documented names or Fineract's.
+    pub fn penalties(&self) -> Charges {
+        Charges {
+            charged: self.penalty_charged.or(self.penalty_charges_charged).unwrap_or_default(),
+            paid: self.penalty_paid.or(self.penalty_charges_paid).unwrap_or_default(),
+            outstanding: self.penalty_outstanding.or(self.penalty_charges_outstanding).unwrap_or_default(),
+        }
+    }
+
+    /// Everything the LMS charges on top of the principal at creation: interest, fees and penalties.
+    pub fn charges_at_creation(&self) -> Decimal {
+        self.interest_charged.unwrap_or_default() + self.fees().charged + self.penalties().charged
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == LoanStatus::Active
+    }
+
     /// The headline amount owed, flat or under `summary`. `None` when the LMS omitted it (re-read the loan).
     pub fn total_outstanding(&self) -> Option<Decimal> {
         self.total_outstanding.or_else(|| self.summary.as_ref()?.total_outstanding)
@@ -158,6 +332,22 @@ impl Loan {
     /// Instalment rows; Fineract-style rows without a `period` (disbursement lines) are dropped.
     pub fn schedule(&self) -> impl Iterator<Item = &ScheduleRow> {
         self.repayment_schedule.iter().filter(|r| r.period.is_some())
+    }
+}
+
+/// Text that may be absent, null or empty; all three read as `None`.
+fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.trim().is_empty()))
+}
+
+/// A `YYYY-MM-DD` date that may be absent, null or `""` (nothing due). Other text is an error.
+fn optional_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("expected a YYYY-MM-DD date or an empty string")),
     }
 }
 

@@ -4,14 +4,23 @@
 //! clone. Every call goes through [`transport`], which adds the bearer token, replaces it once on a 401,
 //! and retries by the pure [`retry`] policy. Interactive callers (a USSD hop is waiting) get a short
 //! per-request timeout and an overall budget; [`LmsClient::for_workers`] gives the background profile.
+//!
+//! The partner documents two API generations ([`Generation`]); the client speaks either, chosen in
+//! config: loan create by externalId or by numeric customer id, repayments read from the list route or
+//! from the loan's `repaymentHistory`, rollback by route or by the undo chain ([`undo`]). Writes that
+//! move money are confirmed by reads, never taken on an answer's word ([`repay`], [`undo`]).
 
 mod api;
 mod error;
 mod loan;
+mod products;
+pub mod quote;
+mod repay;
 pub mod retry;
 mod token;
 mod transport;
 mod types;
+mod undo;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,12 +29,38 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use secrecy::SecretString;
 
-pub use api::RollbackOutcome;
 pub use error::{ErrorCode, FieldError, LmsError};
-pub use loan::{Loan, LoanStatus, LoanSummary, ScheduleRow};
+pub use loan::{Charges, Loan, LoanKey, LoanStatus, LoanSummary, ScheduleRow};
+pub use quote::{Quote, QuoteCheck, QuoteRule};
+pub use repay::{find_posting, Posting, PostingMatch};
 pub use retry::{Decision, Idempotency, RetryPolicy};
 pub use token::{Token, TokenProvider, TokenSettings};
-pub use types::{Customer, LoanProduct, LoanQuery, NewLoan, NewRepayment, Page, Repayment, Scorecard};
+pub use types::{
+    Customer, LoanProduct, LoanQuery, NewLoan, NewRepayment, OfferedProduct, Page, ProductSkip, Repayment, Scorecard,
+};
+pub use undo::UndoOutcome;
+
+/// Which documentation generation the lender's LMS follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Generation {
+    /// Loan create by customer externalId, repayments deduplicated by `idempotencyKey` and listed by
+    /// `GET .../repayments`, rollback by `POST .../rollback`.
+    #[default]
+    Current,
+    /// Loan create by numeric customer id, repayments known only from the loan's `repaymentHistory`, no
+    /// rollback route (undo-disbursal, undo-approval, delete), no documented `idempotencyKey`.
+    Legacy,
+}
+
+impl Generation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Generation::Current => "current",
+            Generation::Legacy => "legacy",
+        }
+    }
+}
 
 use crate::config::LmsSettings;
 use crate::domain::clock::Clock;
@@ -48,6 +83,9 @@ pub struct LmsClientConfig {
     pub product_ids: Vec<String>,
     pub products_cache_ttl: Duration,
     pub currency: String,
+    pub generation: Generation,
+    /// Quote rules by product id; a product without one is quoted by its own terms.
+    pub quotes: std::collections::BTreeMap<String, QuoteRule>,
     /// Where attempts and token refreshes are counted; a detached registry unless the app gives its own.
     pub metrics: crate::metrics::Metrics,
 }
@@ -71,6 +109,8 @@ impl LmsClientConfig {
             product_ids: s.product_ids.clone(),
             products_cache_ttl: s.products_cache_ttl,
             currency: s.currency.clone(),
+            generation: s.generation,
+            quotes: s.quotes.clone(),
             metrics: crate::metrics::Metrics::default(),
         }
     }
@@ -81,11 +121,15 @@ struct Inner {
     api_base_url: String,
     tokens: Arc<TokenProvider>,
     policy: RetryPolicy,
-    products: moka::future::Cache<(), Arc<Vec<LoanProduct>>>,
+    products: moka::future::Cache<(), Arc<products::Catalog>>,
     business_timezone: Tz,
     page_rows: u32,
     product_ids: Vec<String>,
     currency: String,
+    generation: Generation,
+    quotes: std::collections::BTreeMap<String, QuoteRule>,
+    /// Products already reported as not offerable, so each reason is logged once per process.
+    reported_skips: std::sync::Mutex<std::collections::HashSet<(String, ProductSkip)>>,
     worker_timeout: Duration,
     clock: Clock,
     metrics: crate::metrics::Metrics,
@@ -133,6 +177,9 @@ impl LmsClient {
                 page_rows: config.page_rows,
                 product_ids: config.product_ids,
                 currency: config.currency,
+                generation: config.generation,
+                quotes: config.quotes,
+                reported_skips: Default::default(),
                 worker_timeout: config.worker_request_timeout,
                 clock,
                 metrics: config.metrics,
@@ -146,6 +193,21 @@ impl LmsClient {
     /// is retried for as long as the policy allows.
     pub fn for_workers(&self) -> Self {
         Self { inner: Arc::clone(&self.inner), timeout: self.inner.worker_timeout, budget: None }
+    }
+
+    /// The currency the gateway lends in (`lms.currency`).
+    pub fn currency(&self) -> &str {
+        &self.inner.currency
+    }
+
+    pub fn generation(&self) -> Generation {
+        self.inner.generation
+    }
+
+    /// The quote of a loan of `principal` on `product` taken today, by the product's configured rule.
+    pub fn quote(&self, product: &LoanProduct, principal: rust_decimal::Decimal) -> Quote {
+        let rule = self.inner.quotes.get(&product.id).cloned().unwrap_or_default();
+        Quote::of(&rule, product, principal, self.business_today())
     }
 
     pub fn tokens(&self) -> &Arc<TokenProvider> {

@@ -55,12 +55,29 @@ impl Call {
     }
 }
 
+/// Decodes an answer. A failure names the endpoint and the field path (`items[0].nextDueDate`) and the
+/// kind of error, never a value: serde's own messages quote the offending text, which can be an MSISDN.
+pub(super) fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, LmsError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let kind = match inner.classify() {
+            serde_json::error::Category::Data => "unexpected value or missing field",
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Eof => "truncated body",
+            serde_json::error::Category::Io => "read error",
+        };
+        let what = if inner.to_string().starts_with("missing field") { "missing field" } else { kind };
+        LmsError::Decode { endpoint: endpoint.to_owned(), detail: format!("field `{path}`: {what}") }
+    })
+}
+
 impl LmsClient {
     /// Runs `call` and decodes a 2xx body as `T`.
     pub(super) async fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, LmsError> {
         let body = self.execute(call).await?;
-        serde_json::from_slice(&body)
-            .map_err(|e| LmsError::Decode { endpoint: call.endpoint.to_owned(), detail: e.to_string() })
+        decode(call.endpoint, &body)
     }
 
     /// Runs `call` with retries, inside one `lms` span; returns the body of the first 2xx answer.

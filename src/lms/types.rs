@@ -54,10 +54,11 @@ pub struct LoanProduct {
     pub currency_code: String,
     #[serde(default, with = "money::option")]
     pub principal: Option<Decimal>,
-    #[serde(with = "money::number")]
-    pub min_principal: Decimal,
-    #[serde(with = "money::number")]
-    pub max_principal: Decimal,
+    /// Required to lend; a product without both bounds is listed but never offered.
+    #[serde(default, with = "money::option")]
+    pub min_principal: Option<Decimal>,
+    #[serde(default, with = "money::option")]
+    pub max_principal: Option<Decimal>,
     pub number_of_repayments: Option<u32>,
     pub repayment_every: Option<u32>,
     pub repayment_frequency_type: Option<String>,
@@ -65,6 +66,56 @@ pub struct LoanProduct {
     pub interest_rate_per_period: Option<Decimal>,
     pub interest_rate_frequency_type: Option<String>,
     pub status: Option<String>,
+}
+
+/// A product from the LMS that can be lent: both bounds known and the product active.
+#[derive(Debug, Clone)]
+pub struct OfferedProduct {
+    pub product: LoanProduct,
+    pub min_principal: Decimal,
+    pub max_principal: Decimal,
+}
+
+/// Why a configured product is not offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProductSkip {
+    NotListed,
+    OtherCurrency,
+    Inactive,
+    NoBounds,
+    EmptyRange,
+}
+
+impl ProductSkip {
+    pub fn label(self) -> &'static str {
+        match self {
+            ProductSkip::NotListed => "not_listed",
+            ProductSkip::OtherCurrency => "other_currency",
+            ProductSkip::Inactive => "inactive",
+            ProductSkip::NoBounds => "no_bounds",
+            ProductSkip::EmptyRange => "empty_range",
+        }
+    }
+}
+
+impl LoanProduct {
+    /// The product as lendable in `currency`, or why it is not. An absent `status` counts as active
+    /// (older pages do not always carry it).
+    pub fn offer(&self, currency: &str) -> Result<OfferedProduct, ProductSkip> {
+        if !self.currency_code.eq_ignore_ascii_case(currency) {
+            return Err(ProductSkip::OtherCurrency);
+        }
+        if self.status.as_deref().is_some_and(|s| !s.trim().eq_ignore_ascii_case("active")) {
+            return Err(ProductSkip::Inactive);
+        }
+        let (Some(min), Some(max)) = (self.min_principal, self.max_principal) else {
+            return Err(ProductSkip::NoBounds);
+        };
+        if min > max || max <= Decimal::ZERO {
+            return Err(ProductSkip::EmptyRange);
+        }
+        Ok(OfferedProduct { product: self.clone(), min_principal: min, max_principal: max })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,7 +143,7 @@ impl Scorecard {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Repayment {
     pub id: String,
@@ -110,6 +161,16 @@ pub struct Repayment {
     pub overpayment_portion: Option<Decimal>,
     pub reversed: Option<bool>,
     pub status: Option<String>,
+    /// Not documented on the repayment object; used to match a posting when an LMS echoes it.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+impl Repayment {
+    /// A customer repayment that still counts (not reversed, not another transaction type).
+    pub fn counts(&self) -> bool {
+        self.reversed != Some(true) && self.kind.as_deref().is_none_or(|k| k.trim().eq_ignore_ascii_case("repayment"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,8 +179,8 @@ pub struct CreateCustomer<'a> {
     pub external_id: &'a str,
 }
 
-/// `POST /v1/loans`. `customer_id` is the customer's **externalId**; `product_id` goes out as a JSON
-/// integer when it is all digits (§3.1).
+/// `POST /v1/loans`. The current generation takes the customer's **externalId** as `customerId`, the
+/// legacy one the numeric LMS customer id; ids go out as JSON integers when they are all digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLoan {
     pub customer_external_id: String,
@@ -129,19 +190,23 @@ pub struct NewLoan {
 }
 
 impl NewLoan {
-    pub(super) fn body(&self) -> serde_json::Value {
-        let product_id = self
-            .product_id
-            .parse::<u64>()
-            .map(serde_json::Value::from)
-            .unwrap_or_else(|_| serde_json::Value::from(self.product_id.clone()));
+    /// The body; `lms_customer_id` is the legacy generation's numeric customer id.
+    pub(super) fn body(&self, lms_customer_id: Option<&str>) -> serde_json::Value {
+        let customer = match lms_customer_id {
+            Some(id) => integer_if_digits(id),
+            None => serde_json::Value::from(self.customer_external_id.clone()),
+        };
         serde_json::json!({
-            "customerId": self.customer_external_id,
-            "productId": product_id,
+            "customerId": customer,
+            "productId": integer_if_digits(&self.product_id),
             "principal": money::to_number(&self.principal),
             "externalId": self.external_id,
         })
     }
+}
+
+fn integer_if_digits(id: &str) -> serde_json::Value {
+    id.parse::<u64>().map(serde_json::Value::from).unwrap_or_else(|_| serde_json::Value::from(id.to_owned()))
 }
 
 /// `POST /v1/loans/external/{ref}/repayments`. The gateway always sends the value date and the key.
@@ -177,11 +242,12 @@ mod tests {
             external_id: "L0000000018".into(),
         };
         assert_eq!(
-            serde_json::to_string(&loan.body()).unwrap(),
+            serde_json::to_string(&loan.body(None)).unwrap(),
             r#"{"customerId":"255712345678","externalId":"L0000000018","principal":10000.50,"productId":1}"#
         );
+        assert!(serde_json::to_string(&loan.body(Some("42"))).unwrap().contains(r#""customerId":42,"#));
         loan.product_id = "p-7".into();
-        assert!(serde_json::to_string(&loan.body()).unwrap().contains(r#""productId":"p-7""#));
+        assert!(serde_json::to_string(&loan.body(None)).unwrap().contains(r#""productId":"p-7""#));
     }
 
     #[test]

@@ -67,6 +67,13 @@ impl Slots {
         }
     }
 
+    pub fn date(&self, name: &str) -> Option<chrono::NaiveDate> {
+        match self.get(name)? {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+
     pub fn text(&self, name: &str) -> Option<&str> {
         match self.get(name)? {
             Value::Text(t) => Some(t),

@@ -8,6 +8,7 @@
 //! templates, provider names from config and fixed verdict words; never an MSISDN, a reference or a
 //! concrete path.
 
+mod lending;
 mod scrape;
 
 use std::sync::Arc;
@@ -99,6 +100,7 @@ struct Inner {
     token_refreshes: Family<OutcomeLabels, Counter>,
     callbacks: Family<CallbackLabels, Counter>,
     sagas_finished: Family<PhaseLabels, Counter>,
+    lending: lending::Lending,
     gauges: scrape::Gauges,
 }
 
@@ -166,6 +168,7 @@ impl Metrics {
             sagas_finished.clone(),
         );
         registry.register("build", "The running build", Info::new(BuildLabels { version: env!("CARGO_PKG_VERSION") }));
+        let lending = lending::Lending::register(&mut registry);
         let gauges = scrape::Gauges::register(&mut registry);
         Self(Arc::new(Inner {
             registry,
@@ -177,6 +180,7 @@ impl Metrics {
             token_refreshes,
             callbacks,
             sagas_finished,
+            lending,
             gauges,
         }))
     }

@@ -5,11 +5,12 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::model::{AllocationPart, Money};
+use crate::lms::LoanKey;
 
 /// What the allocator needs to know of one Active loan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoanBalance {
-    pub external_id: String,
+    pub loan: LoanKey,
     pub outstanding: Decimal,
     pub next_due: Option<NaiveDate>,
 }
@@ -25,6 +26,9 @@ pub enum SuspenseReason {
     UnknownCustomer,
     /// The customer has no Active loan.
     NoActiveLoan,
+    /// The payment's currency is not the loan's, or not the one the gateway lends in: never posted
+    /// at face value.
+    CurrencyMismatch,
 }
 
 impl SuspenseReason {
@@ -34,29 +38,24 @@ impl SuspenseReason {
             SuspenseReason::NoReference => "no_reference",
             SuspenseReason::UnknownCustomer => "unknown_customer",
             SuspenseReason::NoActiveLoan => "no_active_loan",
+            SuspenseReason::CurrencyMismatch => "currency_mismatch",
         }
     }
 }
 
 /// The whole amount to one loan named by the payment's reference; key = receipt.
-pub fn to_one_loan(receipt: &str, amount: &Money, loan_external_id: &str) -> Vec<AllocationPart> {
-    vec![AllocationPart {
-        loan_external_id: loan_external_id.to_owned(),
-        amount: amount.clone(),
-        idempotency_key: receipt.to_owned(),
-    }]
+pub fn to_one_loan(receipt: &str, amount: &Money, loan: &LoanKey) -> Vec<AllocationPart> {
+    vec![AllocationPart::new(loan, amount.clone(), receipt.to_owned())]
 }
 
-/// Splits across a customer's Active loans: oldest due first (no due date last), then by externalId;
+/// Splits across a customer's Active loans: oldest due first (no due date last), then by loan key;
 /// each loan takes what it owes and the last one takes whatever is left, which may overpay it. One part
 /// is keyed by the receipt; several are keyed `receipt#1`, `receipt#2`, ... in order.
 pub fn split_across(receipt: &str, amount: &Money, loans: &[LoanBalance]) -> Vec<AllocationPart> {
     let mut ordered: Vec<&LoanBalance> = loans.iter().collect();
-    ordered.sort_by(|a, b| {
-        (a.next_due.is_none(), a.next_due, &a.external_id).cmp(&(b.next_due.is_none(), b.next_due, &b.external_id))
-    });
+    ordered.sort_by_cached_key(|l| (l.next_due.is_none(), l.next_due, l.loan.to_string()));
     let mut remaining = amount.amount;
-    let mut takes: Vec<(&str, Decimal)> = Vec::new();
+    let mut takes: Vec<(&LoanKey, Decimal)> = Vec::new();
     for (i, loan) in ordered.iter().enumerate() {
         if remaining <= Decimal::ZERO {
             break;
@@ -64,7 +63,7 @@ pub fn split_across(receipt: &str, amount: &Money, loans: &[LoanBalance]) -> Vec
         let last = i + 1 == ordered.len();
         let take = if last { remaining } else { remaining.min(loan.outstanding.max(Decimal::ZERO)) };
         if take > Decimal::ZERO {
-            takes.push((&loan.external_id, take));
+            takes.push((&loan.loan, take));
             remaining -= take;
         }
     }
@@ -72,10 +71,9 @@ pub fn split_across(receipt: &str, amount: &Money, loans: &[LoanBalance]) -> Vec
     takes
         .into_iter()
         .enumerate()
-        .map(|(i, (loan, take))| AllocationPart {
-            loan_external_id: loan.to_owned(),
-            amount: Money { amount: take, currency: amount.currency.clone() },
-            idempotency_key: if several { format!("{receipt}#{}", i + 1) } else { receipt.to_owned() },
+        .map(|(i, (loan, take))| {
+            let key = if several { format!("{receipt}#{}", i + 1) } else { receipt.to_owned() };
+            AllocationPart::new(loan, Money { amount: take, currency: amount.currency.clone() }, key)
         })
         .collect()
 }
@@ -90,7 +88,7 @@ mod tests {
 
     fn loan(id: &str, outstanding: &str, due: Option<&str>) -> LoanBalance {
         LoanBalance {
-            external_id: id.into(),
+            loan: LoanKey::External(id.into()),
             outstanding: outstanding.parse().unwrap(),
             next_due: due.map(|d| d.parse().unwrap()),
         }
@@ -145,9 +143,21 @@ mod tests {
     }
 
     #[test]
+    fn a_loan_without_external_id_is_addressed_by_its_lms_id() {
+        let loans = vec![
+            LoanBalance { loan: LoanKey::Id("501".into()), outstanding: "100".parse().unwrap(), next_due: None },
+            loan("L1", "100", Some("2026-01-01")),
+        ];
+        let parts = split_across("R", &tzs("150"), &loans);
+        assert_eq!(parts[0].loan(), LoanKey::External("L1".into()));
+        assert_eq!(parts[1].loan(), LoanKey::Id("501".into()));
+        assert_eq!((parts[1].loan_external_id.as_str(), parts[1].lms_loan_id.as_deref()), ("", Some("501")));
+    }
+
+    #[test]
     fn a_named_loan_takes_the_whole_amount() {
         assert_eq!(
-            parts(&to_one_loan("HP7Q4K2M9X", &tzs("11100.00"), "L0000123455")),
+            parts(&to_one_loan("HP7Q4K2M9X", &tzs("11100.00"), &LoanKey::External("L0000123455".into()))),
             [("L0000123455".into(), "11100".into(), "HP7Q4K2M9X".into())]
         );
     }

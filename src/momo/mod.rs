@@ -6,6 +6,7 @@ pub mod collect;
 pub mod daraja;
 pub mod generic;
 pub mod model;
+mod posting;
 pub mod records;
 pub mod reference;
 pub mod saga;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::reference::Reference;
 use crate::domain::Msisdn;
+use crate::lms::LoanKey;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
@@ -125,9 +126,31 @@ pub struct InboundEvent {
 /// One repayment posting planned from an inbound payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllocationPart {
+    /// The loan's externalId; empty for a loan that has none (then `lms_loan_id` names it).
     pub loan_external_id: String,
+    /// The LMS id of a loan without externalId (one the lender's back office created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lms_loan_id: Option<String>,
     pub amount: Money,
     pub idempotency_key: String,
+}
+
+impl AllocationPart {
+    pub fn new(loan: &LoanKey, amount: Money, idempotency_key: String) -> Self {
+        let (loan_external_id, lms_loan_id) = match loan {
+            LoanKey::External(x) => (x.clone(), None),
+            LoanKey::Id(id) => (String::new(), Some(id.clone())),
+        };
+        Self { loan_external_id, lms_loan_id, amount, idempotency_key }
+    }
+
+    /// How to address the loan on the LMS.
+    pub fn loan(&self) -> LoanKey {
+        match &self.lms_loan_id {
+            Some(id) if self.loan_external_id.is_empty() => LoanKey::Id(id.clone()),
+            _ => LoanKey::External(self.loan_external_id.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,10 +25,19 @@ pub enum EventState {
 #[serde(rename_all = "snake_case")]
 pub enum PartStatus {
     Pending,
+    /// A post was sent (or is about to be) and its outcome is not known: before any resend, the loan's
+    /// transactions are searched for it. The first attempt's time bounds that search.
+    Sending {
+        first_attempt_at: DateTime<Utc>,
+    },
     Posted {
         transaction_id: String,
         #[serde(default, with = "crate::domain::money::option")]
         overpayment: Option<Decimal>,
+        /// Set when the posting was found on the loan after an ambiguous answer rather than confirmed
+        /// by one: `key` or `amount_date`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        found_by: Option<String>,
     },
     Suspense {
         code: String,

@@ -14,7 +14,7 @@ use super::reference::{Reference, ReferenceKind};
 use super::service::MoneyService;
 use super::store::{InboxEntry, OpsList};
 use crate::domain::Msisdn;
-use crate::lms::{ErrorCode, LmsError, NewRepayment};
+use crate::lms::{ErrorCode, LmsError};
 use crate::store::StoreError;
 
 /// Why an event could not be finished now.
@@ -144,32 +144,31 @@ pub async fn process(service: &MoneyService, event_key: &str) -> Result<(), Defe
             if record.state != EventState::Planned {
                 return Ok(()); // parked in suspense while planning
             }
-            post_parts(service, &mut record).await
+            super::posting::post_parts(service, &mut record).await
         }
         _ => finish(service, &mut record, EventState::Ignored).await,
     }
 }
 
-async fn finish(service: &MoneyService, record: &mut EventRecord, state: EventState) -> Result<(), Deferred> {
+pub(super) async fn finish(
+    service: &MoneyService,
+    record: &mut EventRecord,
+    state: EventState,
+) -> Result<(), Deferred> {
     record.state = state;
     record.updated_at = service.now();
     service.store.save_event(&record.id, &record.to_bytes()).await?;
     Ok(())
 }
 
-fn transient(error: &LmsError) -> bool {
-    matches!(
-        error.code(),
-        ErrorCode::Unavailable
-            | ErrorCode::Internal
-            | ErrorCode::Timeout
-            | ErrorCode::Transport
-            | ErrorCode::Unauthenticated
-            | ErrorCode::Decode
-    )
+/// Worth retrying later. A 2xx body that did not decode counts too: the LMS answered, the next try
+/// may read it (and a write it answered is looked for before any resend).
+pub(super) fn transient(error: &LmsError) -> bool {
+    error.is_transient() || error.code() == ErrorCode::Decode
 }
 
-/// Decides the parts (§5.2 step 2) and persists the plan before anything is posted.
+/// Decides the parts (§5.2 step 2) and persists the plan before anything is posted. Money in a currency
+/// other than the one the gateway lends in, or the loan's, is never posted: it goes to suspense.
 async fn plan(service: &MoneyService, record: &mut EventRecord) -> Result<(), Deferred> {
     let event = &record.event;
     let receipt = event.receipt.clone().unwrap_or_else(|| event.key.clone());
@@ -177,11 +176,17 @@ async fn plan(service: &MoneyService, record: &mut EventRecord) -> Result<(), De
         return park(service, record, "no_amount").await;
     };
     let lms = &service.lms;
+    if !amount.currency.eq_ignore_ascii_case(lms.currency()) {
+        return park(service, record, SuspenseReason::CurrencyMismatch.code()).await;
+    }
     let account = event.account.as_deref().map(str::trim).filter(|a| !a.is_empty());
 
     if let Some(reference) = account.and_then(Reference::parse).filter(|r| r.kind() == ReferenceKind::Loan) {
         match lms.get_loan(reference.as_str()).await {
-            Ok(Some(_)) => return save_plan(service, record, to_one_loan(&receipt, &amount, reference.as_str())).await,
+            Ok(Some(loan)) if !loan.currency_code.eq_ignore_ascii_case(&amount.currency) => {
+                return park(service, record, SuspenseReason::CurrencyMismatch.code()).await;
+            }
+            Ok(Some(loan)) => return save_plan(service, record, to_one_loan(&receipt, &amount, &loan.key())).await,
             Ok(None) => {}
             Err(e) if transient(&e) => return Err(Deferred::Retry(e.to_string())),
             Err(e) => return park(service, record, &format!("lms_{}: {e}", e.label())).await,
@@ -214,19 +219,22 @@ async fn plan(service: &MoneyService, record: &mut EventRecord) -> Result<(), De
         let reason = if account.is_some() { SuspenseReason::UnknownReference } else { SuspenseReason::NoActiveLoan };
         return park(service, record, reason.code()).await;
     }
+    if loans.iter().any(|l| !l.currency_code.eq_ignore_ascii_case(&amount.currency)) {
+        return park(service, record, SuspenseReason::CurrencyMismatch.code()).await;
+    }
     let mut balances = Vec::with_capacity(loans.len());
     for loan in loans {
         let outstanding = match loan.total_outstanding() {
             Some(total) => total,
             // Older list rows omit the roll-up: read the single loan (§6.7).
-            None => match lms.get_loan(&loan.external_id).await {
+            None => match lms.read_loan(&loan.key()).await {
                 Ok(Some(full)) => full.total_outstanding().unwrap_or_default(),
                 Ok(None) => continue,
                 Err(e) if transient(&e) => return Err(Deferred::Retry(e.to_string())),
                 Err(e) => return park(service, record, &format!("lms_{}: {e}", e.label())).await,
             },
         };
-        balances.push(LoanBalance { external_id: loan.external_id.clone(), outstanding, next_due: loan.next_due_date });
+        balances.push(LoanBalance { loan: loan.key(), outstanding, next_due: loan.next_due_date });
     }
     save_plan(service, record, split_across(&receipt, &amount, &balances)).await
 }
@@ -240,63 +248,10 @@ async fn save_plan(
     finish(service, record, EventState::Planned).await
 }
 
-async fn park(service: &MoneyService, record: &mut EventRecord, reason: &str) -> Result<(), Deferred> {
+pub(super) async fn park(service: &MoneyService, record: &mut EventRecord, reason: &str) -> Result<(), Deferred> {
     tracing::warn!(event = record.id, reason, "payment put in suspense");
     record.suspense = Some(reason.to_owned());
     finish(service, record, EventState::Suspense).await?;
     service.store.list_add(OpsList::Suspense, &record.id, service.now()).await?;
     Ok(())
-}
-
-/// Posts every pending part (§5.2 step 3). Each result is saved as soon as it is known.
-async fn post_parts(service: &MoneyService, record: &mut EventRecord) -> Result<(), Deferred> {
-    let value_at = record.event.occurred_at.unwrap_or(record.received_at);
-    let transaction_date = service.lms.business_date(value_at);
-    for index in 0..record.plan.len() {
-        if record.plan[index].status != PartStatus::Pending {
-            continue;
-        }
-        let part = record.plan[index].part.clone();
-        let repayment = NewRepayment {
-            transaction_amount: part.amount.amount,
-            transaction_date,
-            idempotency_key: part.idempotency_key.clone(),
-        };
-        let status = match service.lms.post_repayment(&part.loan_external_id, &repayment).await {
-            Ok(posted) => {
-                if let Some(surplus) = posted.overpayment_portion.filter(|s| !s.is_zero()) {
-                    tracing::warn!(event = record.id, loan = part.loan_external_id, %surplus, "repayment overpaid a loan");
-                    service
-                        .store
-                        .list_add(OpsList::Overpaid, &format!("{}|{}", record.id, part.idempotency_key), service.now())
-                        .await?;
-                }
-                PartStatus::Posted { transaction_id: posted.id, overpayment: posted.overpayment_portion }
-            }
-            Err(e) if transient(&e) => {
-                service.store.save_event(&record.id, &record.to_bytes()).await?;
-                return Err(Deferred::Retry(e.to_string()));
-            }
-            Err(e) => {
-                tracing::warn!(
-                    event = record.id,
-                    loan = part.loan_external_id,
-                    code = e.label(),
-                    "LMS refused a repayment part"
-                );
-                PartStatus::Suspense { code: e.label().to_owned(), message: e.to_string() }
-            }
-        };
-        record.plan[index].status = status;
-        record.updated_at = service.now();
-        service.store.save_event(&record.id, &record.to_bytes()).await?;
-    }
-    let refused = record.plan.iter().find_map(|p| match &p.status {
-        PartStatus::Suspense { code, .. } => Some(code.clone()),
-        _ => None,
-    });
-    match refused {
-        Some(code) => park(service, record, &format!("lms_{code}")).await,
-        None => finish(service, record, EventState::Posted).await,
-    }
 }

@@ -1,7 +1,7 @@
 //! The LMS client against a mock LMS (mockito): every call's wire shape, every error code, retries
 //! and exact decimals (token logic: `lms_token.rs`). Every mock states how often it must be hit.
 
-use mkopo::lms::{ErrorCode, LmsError, LoanQuery, LoanStatus, NewLoan, NewRepayment, RollbackOutcome};
+use mkopo::lms::{ErrorCode, LmsError, LoanKey, LoanQuery, LoanStatus, NewLoan, NewRepayment};
 use mockito::{Matcher, Mock, Server, ServerGuard};
 
 use crate::helpers::*;
@@ -174,7 +174,7 @@ async fn loan_products_are_cached() {
     let lms = client(&server.url());
     assert_eq!(lms.loan_products().await.unwrap().len(), 3);
     let offered = lms.offered_products().await.unwrap();
-    let ids: Vec<&str> = offered.iter().map(|p| p.id.as_str()).collect();
+    let ids: Vec<&str> = offered.iter().map(|p| p.product.id.as_str()).collect();
     assert_eq!(ids, ["1", "3"], "configured ids in order, TZS only");
     assert_eq!(offered[1].max_principal, dec("1500000.50"));
     token.assert_async().await;
@@ -308,41 +308,6 @@ async fn an_unknown_customer_has_no_loans() {
 }
 
 #[tokio::test]
-async fn rollback_treats_not_found_as_done() {
-    let (mut server, token, bearer) = server_with_token(1).await;
-    let first = server
-        .mock("POST", "/v1/loans/external/L0000000018/rollback")
-        .match_header("authorization", bearer.as_str())
-        .match_body(Matcher::Exact(r#"{"note":"wallet payout failed: E42"}"#.into()))
-        .with_body(r#"{"steps":["undo-disbursal","undo-approval","delete"]}"#)
-        .expect(1)
-        .create_async()
-        .await;
-    let lms = client(&server.url());
-    assert_eq!(
-        lms.rollback_loan("L0000000018", "wallet payout failed: E42").await.unwrap(),
-        RollbackOutcome::RolledBack
-    );
-    let gone = api(
-        &mut server,
-        "POST",
-        "/v1/loans/external/L0000000018/rollback",
-        &bearer,
-        404,
-        r#"{"code":"not_found","message":"m"}"#,
-        1,
-    )
-    .await;
-    assert_eq!(
-        lms.rollback_loan("L0000000018", "wallet payout failed: E42").await.unwrap(),
-        RollbackOutcome::AlreadyGone
-    );
-    for m in [token, first, gone] {
-        m.assert_async().await;
-    }
-}
-
-#[tokio::test]
 async fn repayment_amounts_survive_the_round_trip_exactly() {
     for (sent, received) in [("5038.5", "5038.5"), ("0.1", "0.1"), ("1e3", "1000"), ("12000.50", "12000.50")] {
         let (mut server, token, bearer) = server_with_token(1).await;
@@ -364,7 +329,8 @@ async fn repayment_amounts_survive_the_round_trip_exactly() {
             transaction_date: "2026-05-25".parse().unwrap(),
             idempotency_key: "8GT5XK2P1Q".into(),
         };
-        let posted = client(&server.url()).post_repayment("L0000000018", &repayment).await.unwrap();
+        let posted =
+            client(&server.url()).post_repayment(&LoanKey::External("L0000000018".into()), &repayment).await.unwrap();
         assert_eq!(posted.amount.to_string(), received, "{sent}");
         assert_eq!(posted.interest, posted.amount);
         assert_eq!(posted.principal, dec("0"), "an omitted component reads as zero");
@@ -374,37 +340,51 @@ async fn repayment_amounts_survive_the_round_trip_exactly() {
 }
 
 #[tokio::test]
-async fn a_repayment_is_resent_with_the_same_key_when_the_lms_is_unavailable() {
-    let (mut server, token, bearer) = server_with_token(1).await;
-    let body = r#"{"idempotencyKey":"RCPT-1","transactionAmount":11100,"transactionDate":"2026-05-25"}"#;
-    let path = "/v1/loans/external/L0000000018/repayments";
-    let down = server
-        .mock("POST", path)
-        .match_body(Matcher::Exact(body.into()))
-        .with_status(503)
-        .with_body(r#"{"code":"unavailable","message":"m"}"#)
-        .expect(1)
-        .create_async()
-        .await;
-    let up = api(
-        &mut server,
-        "POST",
-        path,
-        &bearer,
-        200,
-        r#"{"id":"7821","amount":11100,"principal":10000,"interest":1100}"#,
-        1,
-    )
-    .await;
-    let repayment = NewRepayment {
-        transaction_amount: dec("11100"),
-        transaction_date: "2026-05-25".parse().unwrap(),
-        idempotency_key: "RCPT-1".into(),
-    };
-    assert_eq!(client(&server.url()).post_repayment("L0000000018", &repayment).await.unwrap().id, "7821");
-    for m in [token, down, up] {
-        m.assert_async().await;
+async fn a_repayment_is_sent_once_and_an_ambiguous_answer_is_returned_not_resent() {
+    // An LMS that ignores idempotencyKey would post a resend twice: the worker looks on the loan first.
+    for (status, body) in
+        [(503, r#"{"code":"unavailable","message":"m"}"#), (500, r#"{"code":"internal","message":"m"}"#)]
+    {
+        let (mut server, token, bearer) = server_with_token(1).await;
+        let body_sent = r#"{"idempotencyKey":"RCPT-1","transactionAmount":11100,"transactionDate":"2026-05-25"}"#;
+        let post = server
+            .mock("POST", "/v1/loans/external/L0000000018/repayments")
+            .match_header("authorization", bearer.as_str())
+            .match_body(Matcher::Exact(body_sent.into()))
+            .with_status(status)
+            .with_body(body)
+            .expect(1)
+            .create_async()
+            .await;
+        let repayment = NewRepayment {
+            transaction_amount: dec("11100"),
+            transaction_date: "2026-05-25".parse().unwrap(),
+            idempotency_key: "RCPT-1".into(),
+        };
+        let error = client(&server.url())
+            .post_repayment(&LoanKey::External("L0000000018".into()), &repayment)
+            .await
+            .unwrap_err();
+        assert!(error.may_have_landed(), "{status}: {error}");
+        token.assert_async().await;
+        post.assert_async().await;
     }
+}
+
+#[tokio::test]
+async fn a_loan_without_external_id_is_repaid_through_its_lms_id() {
+    let (mut server, token, bearer) = server_with_token(1).await;
+    let post =
+        api(&mut server, "POST", "/v1/loans/501/repayments", &bearer, 200, r#"{"id":"9","amount":450}"#, 1).await;
+    let repayment = NewRepayment {
+        transaction_amount: dec("450"),
+        transaction_date: "2026-05-25".parse().unwrap(),
+        idempotency_key: "RCPT-9".into(),
+    };
+    let posted = client(&server.url()).post_repayment(&LoanKey::Id("501".into()), &repayment).await.unwrap();
+    assert_eq!(posted.id, "9");
+    token.assert_async().await;
+    post.assert_async().await;
 }
 
 #[tokio::test]

@@ -2,7 +2,10 @@
 //! sandbox agree with the spec and with each other. Each test uses its own subscriber numbers.
 
 use chrono::{Duration as Days, NaiveDate};
-use mkopo::lms::{ErrorCode, LmsClient, LmsError, LoanStatus, NewLoan, NewRepayment, RollbackOutcome};
+use mkopo::lms::{
+    find_posting, ErrorCode, LmsClient, LmsError, LoanKey, LoanStatus, NewLoan, NewRepayment, Posting, PostingMatch,
+    UndoOutcome,
+};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -16,6 +19,10 @@ async fn hook(app: &TestApp, path: &str, body: serde_json::Value) -> serde_json:
         .unwrap();
     assert!(response.status().is_success(), "hook {path}: {}", response.status());
     response.json().await.unwrap_or(serde_json::Value::Null)
+}
+
+fn ext(external_id: &str) -> LoanKey {
+    LoanKey::External(external_id.to_owned())
 }
 
 fn loan(msisdn: &str, product: &str, principal: &str, reference: &str) -> NewLoan {
@@ -50,7 +57,7 @@ async fn a_subscriber_registers_borrows_repays_in_parts_and_the_loan_closes() {
     assert!(!created_again, "registration is idempotent");
 
     let products = lms.offered_products().await.unwrap();
-    assert_eq!(products.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["1", "2", "3"]);
+    assert_eq!(products.iter().map(|p| p.product.id.as_str()).collect::<Vec<_>>(), ["1", "2", "3"]);
     let card = lms.scorecard(msisdn).await.unwrap();
     assert!(!card.is_unscored());
     assert_eq!(card.available_credit_limit, dec("50000"));
@@ -62,12 +69,12 @@ async fn a_subscriber_registers_borrows_repays_in_parts_and_the_loan_closes() {
     assert_eq!(lms.scorecard(msisdn).await.unwrap().available_credit_limit, dec("0"), "no top-ups");
     assert_eq!(lms.active_loans(msisdn).await.unwrap().len(), 1);
 
-    let first = lms.post_repayment("L0000000018", &pay("5000", today, "RCPT-A")).await.unwrap();
-    let replay = lms.post_repayment("L0000000018", &pay("9999", today, "RCPT-A")).await.unwrap();
+    let first = lms.post_repayment(&ext("L0000000018"), &pay("5000", today, "RCPT-A")).await.unwrap();
+    let replay = lms.post_repayment(&ext("L0000000018"), &pay("9999", today, "RCPT-A")).await.unwrap();
     assert_eq!((replay.id.as_str(), replay.amount), (first.id.as_str(), dec("5000")), "a replayed key changes nothing");
     assert_eq!(first.interest, dec("1100"), "interest is paid first");
 
-    let rest = lms.post_repayment("L0000000018", &pay("6100", today, "RCPT-B")).await.unwrap();
+    let rest = lms.post_repayment(&ext("L0000000018"), &pay("6100", today, "RCPT-B")).await.unwrap();
     let after = lms.get_loan("L0000000018").await.unwrap().unwrap();
     assert_eq!(after.status, LoanStatus::ClosedObligationsMet);
     assert_eq!(after.total_outstanding(), Some(dec("0")));
@@ -79,7 +86,7 @@ async fn a_subscriber_registers_borrows_repays_in_parts_and_the_loan_closes() {
     assert!(lms.active_loans(msisdn).await.unwrap().is_empty());
     assert_eq!(lms.scorecard(msisdn).await.unwrap().available_credit_limit, dec("50000"));
 
-    let late = lms.post_repayment("L0000000018", &pay("1", today, "RCPT-C")).await.unwrap_err();
+    let late = lms.post_repayment(&ext("L0000000018"), &pay("1", today, "RCPT-C")).await.unwrap_err();
     assert_eq!(late.code(), ErrorCode::FailedPrecondition, "a closed loan takes no repayment");
     app.stop().await;
 }
@@ -90,7 +97,7 @@ async fn paying_more_than_owed_leaves_the_loan_overpaid_with_the_surplus_flagged
     let lms = app.sandbox_client();
     registered(&lms, "255712000002").await;
     lms.create_loan(&loan("255712000002", "1", "10000", "L0000000026")).await.unwrap();
-    let paid = lms.post_repayment("L0000000026", &pay("11100.50", app.sandbox.today(), "RCPT-O")).await.unwrap();
+    let paid = lms.post_repayment(&ext("L0000000026"), &pay("11100.50", app.sandbox.today(), "RCPT-O")).await.unwrap();
     assert_eq!(paid.overpayment_portion, Some(dec("0.50")));
     let after = lms.get_loan("L0000000026").await.unwrap().unwrap();
     assert_eq!(after.status, LoanStatus::Overpaid);
@@ -118,9 +125,9 @@ async fn a_failed_payout_is_rolled_back_and_a_second_rollback_is_already_done() 
     let lms = app.sandbox_client();
     registered(&lms, "255712000004").await;
     lms.create_loan(&loan("255712000004", "1", "10000", "L0000000042")).await.unwrap();
-    assert_eq!(lms.rollback_loan("L0000000042", "wallet payout failed").await.unwrap(), RollbackOutcome::RolledBack);
+    assert_eq!(lms.undo_loan("L0000000042", "wallet payout failed").await.unwrap(), UndoOutcome::Gone);
     assert!(lms.get_loan("L0000000042").await.unwrap().is_none());
-    assert_eq!(lms.rollback_loan("L0000000042", "again").await.unwrap(), RollbackOutcome::AlreadyGone);
+    assert_eq!(lms.undo_loan("L0000000042", "again").await.unwrap(), UndoOutcome::Gone);
     assert!(lms.active_loans("255712000004").await.unwrap().is_empty());
     app.stop().await;
 }
@@ -132,9 +139,10 @@ async fn a_rollback_stopped_between_steps_resumes() {
     registered(&lms, "255712000005").await;
     lms.create_loan(&loan("255712000005", "1", "10000", "L0000000059")).await.unwrap();
     hook(&app, "/faults/rollback", json!({ "stopAfterSteps": 1 })).await;
-    let stopped = lms.for_workers().rollback_loan("L0000000059", "payout failed").await;
-    // The client retries `internal` once, and the sandbox resumes from `Approved` on that retry.
-    assert_eq!(stopped.unwrap(), RollbackOutcome::RolledBack);
+    let stopped = lms.for_workers().undo_loan("L0000000059", "payout failed").await;
+    // The client retries `internal` once, and the sandbox resumes from `Approved` on that retry; the
+    // read afterwards confirms the loan is gone.
+    assert_eq!(stopped.unwrap(), UndoOutcome::Gone);
     assert!(lms.get_loan("L0000000059").await.unwrap().is_none());
     app.stop().await;
 }
@@ -166,7 +174,7 @@ async fn out_of_range_principals_and_future_dates_are_refused() {
     assert!(!fields.is_empty(), "the sandbox names the field");
     lms.create_loan(&loan("255712000006", "1", "10000", "L0000000075")).await.unwrap();
     let tomorrow = app.sandbox.today() + Days::days(1);
-    let future = lms.post_repayment("L0000000075", &pay("100", tomorrow, "RCPT-F")).await.unwrap_err();
+    let future = lms.post_repayment(&ext("L0000000075"), &pay("100", tomorrow, "RCPT-F")).await.unwrap_err();
     assert_eq!(future.code(), ErrorCode::PermissionDenied);
     app.stop().await;
 }
@@ -213,7 +221,7 @@ async fn a_loan_create_committed_behind_a_500_is_found_on_the_resend() {
     hook(&app, "/faults", json!({ "method": "POST", "path": "/v1/loans", "kind": "commit_then_internal", "count": 1 }))
         .await;
     let created = lms.create_loan(&loan("255712000009", "1", "10000", "L0000000091")).await.unwrap();
-    assert_eq!(created.external_id, "L0000000091");
+    assert_eq!(created.external_id.as_deref(), Some("L0000000091"));
     assert_eq!(lms.active_loans("255712000009").await.unwrap().len(), 1, "exactly one loan exists");
     app.stop().await;
 }
@@ -225,9 +233,16 @@ async fn a_repayment_committed_behind_a_500_is_not_posted_twice() {
     registered(&lms, "255712000010").await;
     lms.create_loan(&loan("255712000010", "1", "10000", "L0000000109")).await.unwrap();
     hook(&app, "/faults", json!({ "method": "POST", "path": "/v1/loans/external/*/repayments", "kind": "commit_then_internal", "count": 1 })).await;
-    lms.post_repayment("L0000000109", &pay("1000", app.sandbox.today(), "RCPT-X")).await.unwrap();
-    let history = lms.list_repayments("L0000000109", 1, 25).await.unwrap();
-    assert_eq!(history.items.len(), 1, "the resend replayed the original transaction");
+    let today = app.sandbox.today();
+    let error = lms.post_repayment(&ext("L0000000109"), &pay("1000", today, "RCPT-X")).await.unwrap_err();
+    assert!(error.may_have_landed(), "the post is not resent by the client: {error}");
+    // What the worker does before any resend: look for the posting on the loan.
+    let transactions = lms.repayments_of(&ext("L0000000109")).await.unwrap().unwrap();
+    let posting = Posting { idempotency_key: "RCPT-X", amount: dec("1000"), value_date: today, first_attempt: today };
+    let PostingMatch::ByAmountDate(found) = find_posting(&posting, &transactions) else {
+        panic!("the committed posting is on the loan: {transactions:?}")
+    };
+    assert_eq!(found.len(), 1);
     assert_eq!(lms.get_loan("L0000000109").await.unwrap().unwrap().total_outstanding(), Some(dec("10100")));
     app.stop().await;
 }
@@ -256,7 +271,7 @@ async fn a_late_wallet_credit_moves_the_disbursement_date_and_the_schedule_with_
     assert_eq!(again.disbursement_date(), Some(later), "repeating it changes nothing");
     let earlier = lms.adjust_disbursement_date("L0000000117", disbursed, "back").await.unwrap_err();
     assert_eq!(earlier.code(), ErrorCode::PermissionDenied);
-    lms.post_repayment("L0000000117", &pay("100", later, "RCPT-ADJ")).await.unwrap();
+    lms.post_repayment(&ext("L0000000117"), &pay("100", later, "RCPT-ADJ")).await.unwrap();
     let after_payment = lms.adjust_disbursement_date("L0000000117", later, "x").await.unwrap_err();
     assert_eq!(after_payment.code(), ErrorCode::Aborted);
     app.stop().await;

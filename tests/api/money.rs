@@ -325,7 +325,7 @@ async fn a_worker_killed_between_the_lms_call_and_its_ack_causes_no_double_post(
         transaction_date: money.lms.business_date(chrono::Utc::now()),
         idempotency_key: "HPKILL0001".into(),
     };
-    lms.post_repayment("L0000000075", &repayment).await.unwrap();
+    lms.post_repayment(&mkopo::lms::LoanKey::External("L0000000075".into()), &repayment).await.unwrap();
 
     // A live consumer reclaims the abandoned entry and finishes it.
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -13,18 +13,21 @@ use super::reference::{Reference, ReferenceKind};
 mod payout;
 mod phase;
 pub mod table;
+mod terms;
+mod undo;
 
 use super::service::MoneyService;
-use super::store::{load_json, put_json, OpsList};
+use super::store::{load_json, put_json};
 use super::wallet::{StatusAnswer, SubmitResult};
 use super::worker::Deferred;
 use crate::domain::Msisdn;
-use crate::lms::{ErrorCode, LmsError, NewLoan, RollbackOutcome};
+use crate::lms::{LmsError, NewLoan, UndoOutcome};
 use crate::store::StoreError;
 use payout::{follow, payout_request, poll_limit_reached};
 use table::PayoutSignal;
 
 pub use phase::Phase;
+pub use terms::Terms;
 
 const OPEN: &str = "disb:open";
 
@@ -54,6 +57,12 @@ pub struct Disbursement {
     /// The loan's disbursal date in the LMS, to move it when the wallet credit lands on a later day.
     #[serde(default)]
     pub disbursed_on: Option<chrono::NaiveDate>,
+    /// What the subscriber confirmed on the quote screen.
+    #[serde(default)]
+    pub quoted: Option<Terms>,
+    /// What the LMS charged when it created the loan: the figures the outcome screen shows.
+    #[serde(default)]
+    pub charged: Option<Terms>,
 }
 
 pub fn saga_timer(reference: &Reference) -> String {
@@ -92,7 +101,18 @@ pub async fn disburse(
     product_id: &str,
     principal: Money,
 ) -> Result<Reference, StoreError> {
-    let reference = create(service, msisdn, product_id, principal).await?;
+    disburse_quoted(service, msisdn, product_id, principal, None).await
+}
+
+/// [`disburse`] with the terms the subscriber was quoted, to compare with what the LMS charges.
+pub async fn disburse_quoted(
+    service: &MoneyService,
+    msisdn: &Msisdn,
+    product_id: &str,
+    principal: Money,
+    quoted: Option<Terms>,
+) -> Result<Reference, StoreError> {
+    let reference = create_quoted(service, msisdn, product_id, principal, quoted).await?;
     let background = service.clone();
     let started = reference.clone();
     tokio::spawn(
@@ -114,6 +134,16 @@ pub async fn create(
     product_id: &str,
     principal: Money,
 ) -> Result<Reference, StoreError> {
+    create_quoted(service, msisdn, product_id, principal, None).await
+}
+
+async fn create_quoted(
+    service: &MoneyService,
+    msisdn: &Msisdn,
+    product_id: &str,
+    principal: Money,
+    quoted: Option<Terms>,
+) -> Result<Reference, StoreError> {
     let n = service.store.next_sequence().await?;
     let reference = Reference::mint(ReferenceKind::Loan, n).map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let now = service.now();
@@ -134,6 +164,8 @@ pub async fn create(
         superseded_by: None,
         submits: 0,
         disbursed_on: None,
+        quoted,
+        charged: None,
     };
     service.store.index_add(OPEN, reference.as_str()).await?;
     if !put_json(service.store.as_ref(), &doc_key(&reference), 0, &saga).await? {
@@ -198,17 +230,6 @@ pub async fn advance(service: &MoneyService, reference: &Reference) -> Result<()
     Ok(())
 }
 
-fn is_transient(e: &LmsError) -> bool {
-    matches!(
-        e.code(),
-        ErrorCode::Unavailable
-            | ErrorCode::Internal
-            | ErrorCode::Timeout
-            | ErrorCode::Transport
-            | ErrorCode::Unauthenticated
-    )
-}
-
 /// One action for the current phase. Mutates the saga; returns when to look again, or `None` to go on.
 async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTime<Utc>> {
     let settings = &service.settings;
@@ -222,12 +243,13 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
             };
             match service.lms.create_loan(&request).await {
                 Ok(loan) => {
+                    terms::record(saga, &loan, &service.metrics);
                     saga.disbursed_on = loan.disbursement_date();
                     saga.loan_id = Some(loan.id);
                     saga.phase = Phase::LoanActive;
                     None
                 }
-                Err(e) if is_transient(&e) => {
+                Err(e) if e.is_transient() => {
                     saga.attempts += 1;
                     if service.now() - saga.created_at
                         < chrono::TimeDelta::from_std(settings.loan_create_deadline).unwrap_or_default()
@@ -237,6 +259,7 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
                     // The create never confirmed: did it land after all?
                     match service.lms.get_loan(saga.reference.as_str()).await {
                         Ok(Some(loan)) => {
+                            terms::record(saga, &loan, &service.metrics);
                             saga.loan_id = Some(loan.id);
                             saga.phase = Phase::LoanActive;
                             None
@@ -245,8 +268,11 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
                             saga.reason = Some(format!("loan create never confirmed: {e}"));
                             saga.phase = Phase::Rejected;
                             // A late-landing create must not leave a loan without money.
-                            let _ =
-                                service.lms.rollback_loan(saga.reference.as_str(), "loan create never confirmed").await;
+                            if let Ok(outcome @ UndoOutcome::Blocked { .. }) =
+                                service.lms.undo_loan(saga.reference.as_str(), "loan create never confirmed").await
+                            {
+                                tracing::error!(reference = %saga.reference, ?outcome, "a late loan create could not be undone");
+                            }
                             None
                         }
                         Err(_) => Some(service.after(settings.backoff(saga.attempts))),
@@ -307,30 +333,7 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
             }
             follow(service, saga, PayoutSignal::Status(&answer)).await
         }
-        Phase::RollingBack => {
-            let note = format!("payout failed: {}", saga.reason.as_deref().unwrap_or("unknown"));
-            match service.lms.rollback_loan(saga.reference.as_str(), &note).await {
-                Ok(RollbackOutcome::RolledBack | RollbackOutcome::AlreadyGone) => {
-                    saga.phase = Phase::RolledBack;
-                    None
-                }
-                Err(e) if is_transient(&e) => {
-                    saga.attempts += 1;
-                    Some(service.after(settings.backoff(saga.attempts)))
-                }
-                Err(e) => {
-                    saga.reason = Some(format!("rollback refused: lms_{}: {e}", e.label()));
-                    saga.phase = Phase::RollbackBlocked;
-                    tracing::error!(reference = %saga.reference, code = e.label(), "LMS refused to roll back a loan whose payout failed");
-                    if let Err(error) =
-                        service.store.list_add(OpsList::Reconciliation, saga.reference.as_str(), service.now()).await
-                    {
-                        tracing::warn!(%error, "could not add a blocked rollback to the reconciliation list");
-                    }
-                    None
-                }
-            }
-        }
+        Phase::RollingBack => undo::roll_back(service, saga).await,
         Phase::Done | Phase::Rejected | Phase::RolledBack | Phase::RollbackBlocked => None,
     }
 }

@@ -21,7 +21,7 @@ pub struct LoansView {
 
 #[derive(Debug, Serialize)]
 pub struct LoanView {
-    pub external_id: String,
+    pub external_id: Option<String>,
     pub product: String,
     pub status: String,
     pub currency: String,

@@ -108,7 +108,7 @@ async fn repay_sends_a_wallet_prompt_and_the_approved_payment_reaches_the_loan_i
             phone.screen.text
         );
 
-        let external = lms.active_loans(&msisdn).await.unwrap()[0].external_id.clone();
+        let external = lms.active_loans(&msisdn).await.unwrap()[0].external_id.clone().unwrap();
         eventually(10, "the approved collection is posted to the loan", || {
             let lms = lms.clone();
             let external = external.clone();
@@ -135,7 +135,7 @@ async fn my_payments_lists_the_recent_repayments_of_a_loan() {
         phone.walk(&["My payments", "7-Day"]).await;
         assert_eq!(phone.screen.text, "No payments on this loan yet.");
 
-        let external = lms.active_loans(&msisdn).await.unwrap()[0].external_id.clone();
+        let external = lms.active_loans(&msisdn).await.unwrap()[0].external_id.clone().unwrap();
         let mut phone = Phone::dial(&app, via, &msisdn).await;
         phone.walk(&["Repay", "7-Day", "Other amount", "2500", "Confirm"]).await;
         eventually(10, "the repayment lands", || {
