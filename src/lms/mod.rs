@@ -22,6 +22,9 @@ mod transport;
 mod types;
 mod undo;
 
+#[cfg(test)]
+mod docs_tests;
+
 use std::sync::Arc;
 use std::time::Duration;
 
