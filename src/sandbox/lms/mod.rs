@@ -11,10 +11,14 @@
 //!
 //! | | `current` (default) | `legacy` |
 //! |---|---|---|
-//! | `POST /v1/loans` `customerId` | the customer's externalId (a string) | the integer LMS customer id (a JSON integer or all-digit string); unknown → `404 not_found`, anything else → `400 invalid_argument` |
-//! | Repayment body | `transactionAmount`, `transactionDate`, `idempotencyKey` (dedupes) | `transactionAmount` only: the date is the business date, every post is a new transaction |
-//! | `POST .../rollback` | served | not served: answers as an unknown route (`404 not_found`) |
-//! | `GET /v1/loans/external/{ext}/repayments` (list) | served | not served: `404 not_found` |
+//! | Loan create `customerId` | the customer's externalId (a string) | the integer LMS id (¹) |
+//! | Repayment body | amount, `transactionDate`, `idempotencyKey` (dedupes) | amount only (²) |
+//! | `POST .../rollback` | served | an unknown route: `404 not_found` |
+//! | `GET /v1/loans/external/{ext}/repayments` | served | an unknown route: `404 not_found` |
+//!
+//! (¹) A JSON integer or an all-digit string, looked up as an LMS id: no such customer is `404 not_found`,
+//! any other value `400 invalid_argument` on `customerId`. (²) The transaction is dated with the business
+//! date and every post is a new transaction; `transactionDate` and `idempotencyKey` are not read.
 //!
 //! Everything else (reads with `repaymentHistory` newest first, undo-disbursal, undo-approval, delete,
 //! `GET .../repayments/{transactionId}`) is the same in both. [`SandboxLmsSettings::quirks`]
@@ -39,12 +43,13 @@
 //! | `POST /v1/customers/external/{externalId}/close` | Close a customer (admin; makes it inactive) |
 //! | `GET /v1/loan-products` | `{"items": [...]}` |
 //! | `GET /v1/credit-scorecard/{externalId}` | Scorecard with live debt totals |
-//! | `POST /v1/loans`, `GET /v1/loans?customerExternalId=\|customerId=&status=&page=&rows=` | Create (`externalId` optional), list |
+//! | `POST /v1/loans` | Create (`externalId` optional) |
+//! | `GET /v1/loans?customerExternalId=\|customerId=&status=&page=&rows=` | List |
 //! | `GET\|DELETE /v1/loans/external/{ext}`, `GET\|DELETE /v1/loans/{id}` | Read, delete (pending only, `204`) |
 //! | `POST /v1/loans/{external/{ext}\|{id}}/rollback` | Unwind in one call (current generation only) |
 //! | `POST /v1/loans/{external/{ext}\|{id}}/undo-disbursal`, `.../undo-approval` | Unwind step by step |
 //! | `POST /v1/loans/external/{ext}/adjust-disbursement-date` | Move the disbursal date |
-//! | `POST /v1/loans/{external/{ext}\|{id}}/repayments` | Repay (idempotent per `idempotencyKey`, current generation) |
+//! | `POST /v1/loans/{external/{ext}\|{id}}/repayments` | Repay (current: idempotent per `idempotencyKey`) |
 //! | `GET /v1/loans/{external/{ext}\|{id}}/repayments/{transactionId}` | Read one repayment |
 //! | `GET /v1/loans/external/{ext}/repayments` | List repayments, newest first (current generation only) |
 //!
@@ -63,8 +68,10 @@
 //! | `POST /sandbox/faults/rollback` | `{"stopAfterSteps": k}` | The next rollback runs `k` steps, then `500 internal` |
 //! | `POST /sandbox/faults/scorecard-best-effort` | `{"enabled": bool}` | Scorecard reports no debt (0 outstanding and paid) |
 //! | `PUT /sandbox/scorecards/{externalId}` | `{"grade", "creditScore", "creditLimit"}` | Sets one number's scorecard |
-//! | `POST /sandbox/loans` | `{"customerExternalId", "productId", "principal"}` | Creates an Active loan with no `externalId`, as the lender's back office would; `200` with the loan |
+//! | `POST /sandbox/loans` | `{"customerExternalId", "productId", "principal"}` | Seeds a loan (³); the loan |
 //! | `POST /sandbox/reset` | — | Forgets customers, loans, tokens, faults, overrides and the pinned date |
+//!
+//! (³) Active, with no `externalId`, created with loan create's rules whatever the generation.
 //!
 //! Fault `kind` is `unavailable` (503), `internal` (500), `delay` (wait `delayMs`, then normal) or
 //! `commit_then_internal` (the write lands, the caller sees 500). `path` is relative to the prefix with
@@ -89,7 +96,13 @@
 //! - Daily interest ignores `interestRateFrequencyType`; both interest rules split instalments as §9.2
 //!   does (whole-unit shares, the last instalment takes the exact remainders).
 //! - Where a repayment field is not honoured (legacy, or the key quirk) it is not read at all: a wrong
-//!   type or an overlong key there is not refused.
+//!   type or an overlong key there is not refused. Where it is honoured, a non-string value is
+//!   `invalid_argument` on that field.
+//! - Legacy reads any all-digit `customerId` as an LMS id, so an MSISDN-like externalId sent there is
+//!   `not_found`, as is a digit string too long for any id.
+//! - A product is active when its `status` is `active` in any letter case.
+//! - Reading one repayment by LMS id (`GET /v1/loans/{id}/repayments/{transactionId}`) is served in both
+//!   generations: both generations' pages list it, and a loan without an externalId has no other form.
 //! - A repayment's `idempotencyKey` is looked up right after the loan, before amount, date and status
 //!   checks; an empty key counts as none.
 //! - A `status` filter scans at most the first 1000 of the customer's loans, like the real API.
