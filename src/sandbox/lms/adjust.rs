@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::auth::Api;
 use super::errors::ApiError;
+use super::interest;
 use super::loan_view::loan_view;
 use super::params::{json_body, LoanKey};
 use super::records::LoanStatus;
@@ -31,7 +32,7 @@ pub(crate) async fn adjust_route(
         body.actual_disbursement_date.ok_or_else(|| ApiError::invalid_field("actualDisbursementDate", "required"))?;
     let date = NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
         .map_err(|_| ApiError::invalid_field("actualDisbursementDate", "must be a YYYY-MM-DD date"))?;
-    let today = lms.today();
+    let (today, quirks) = (lms.today(), lms.config().quirks);
     let view = lms.with_state(|s| {
         let loan = s.loan_mut(&key)?;
         if loan.status != LoanStatus::Active {
@@ -48,14 +49,14 @@ pub(crate) async fn adjust_route(
         }
         if date != loan.disbursed_on {
             let terms = loan.product.terms(loan.principal);
-            let interest = schedule::total_interest(&terms)
+            let interest = interest::total_interest(loan.product.interest_rule, &terms, date)
                 .ok_or_else(|| ApiError::internal("interest overflows the decimal range"))?;
             loan.schedule = schedule::build(&terms, interest, date)
                 .ok_or_else(|| ApiError::internal("repayment schedule leaves the calendar"))?;
             loan.disbursed_on = date;
             loan.notes.extend(body.note.map(|n| format!("adjust-disbursement-date: {n}")));
         }
-        Ok(loan_view(loan, today))
+        Ok(loan_view(loan, today, quirks))
     })?;
     Ok(HttpResponse::Ok().json(view))
 }

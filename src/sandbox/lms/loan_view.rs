@@ -1,12 +1,14 @@
 //! Wire shapes of loans (§6.7) and repayment transactions (§6.11–6.12), derived from the stored records.
-//! Every amount goes through the exact money serializer.
+//! Every amount goes through the exact money serializer. The doc quirks that change a loan's shape
+//! (empty next-due, the docs' fee names) are applied here.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::customers::account_no;
-use super::records::{Loan, Repayment};
+use super::generation::SandboxQuirks;
+use super::records::{Loan, LoanStatus, Repayment};
 use super::schedule::{self, Instalment};
 
 /// The loan object, identical for create, single reads and list rows.
@@ -15,6 +17,8 @@ use super::schedule::{self, Instalment};
 pub(crate) struct LoanView {
     id: String,
     account_no: String,
+    /// Absent altogether on a loan created without one (the docs' list example has no such key).
+    #[serde(skip_serializing_if = "Option::is_none")]
     external_id: Option<String>,
     customer_id: String,
     customer_name: String,
@@ -42,30 +46,68 @@ pub(crate) struct LoanView {
     interest_paid: Decimal,
     #[serde(with = "crate::domain::money::number")]
     interest_outstanding: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    fee_charges_charged: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    fee_charges_paid: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    fee_charges_outstanding: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    penalty_charges_charged: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    penalty_charges_paid: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    penalty_charges_outstanding: Decimal,
+    // One of the two namings is present (`SandboxQuirks::docs_fee_names`), the other skipped.
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    fee_charges_charged: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    fee_charges_paid: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    fee_charges_outstanding: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    penalty_charges_charged: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    penalty_charges_paid: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    penalty_charges_outstanding: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    fee_charged: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    fee_paid: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    fee_outstanding: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    penalty_charged: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    penalty_paid: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option", skip_serializing_if = "Option::is_none")]
+    penalty_outstanding: Option<Decimal>,
     #[serde(with = "crate::domain::money::number")]
     total_repayment: Decimal,
     #[serde(with = "crate::domain::money::number")]
     total_outstanding: Decimal,
     #[serde(with = "crate::domain::money::number")]
     total_overpaid: Decimal,
-    next_due_date: Option<NaiveDate>,
+    next_due_date: DueDate,
     #[serde(with = "crate::domain::money::option")]
     next_due_amount: Option<Decimal>,
     overdue: bool,
     repayment_schedule: Vec<ScheduleRowView>,
     repayment_history: Vec<RepaymentView>,
+}
+
+impl LoanView {
+    /// The LMS id, as on the wire.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// `nextDueDate`: a date, or, once nothing is due, `null` (Fineract) or `""` (the docs' form).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DueDate {
+    On(NaiveDate),
+    Null,
+    Empty,
+}
+
+impl Serialize for DueDate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DueDate::On(date) => date.serialize(s),
+            DueDate::Null => s.serialize_none(),
+            DueDate::Empty => s.serialize_str(""),
+        }
+    }
 }
 
 /// One `repaymentSchedule` row.
@@ -146,11 +188,20 @@ pub(crate) fn history(loan: &Loan) -> Vec<RepaymentView> {
     loan.repayments.iter().rev().map(RepaymentView::from).collect()
 }
 
-/// Renders a loan as of the business date `today` (which decides `overdue`).
-pub(crate) fn loan_view(loan: &Loan, today: NaiveDate) -> LoanView {
+/// Renders a loan as of the business date `today` (which decides `overdue`), with `quirks` applied.
+pub(crate) fn loan_view(loan: &Loan, today: NaiveDate, quirks: SandboxQuirks) -> LoanView {
     let balances = loan.balances();
-    let disbursed = loan.status.disbursed();
-    let next = if disbursed { schedule::next_due(&loan.schedule) } else { None };
+    // Only an Active loan owes anything: settled loans (Closed, Overpaid) and loans mid-rollback have
+    // no next due and are never overdue, whatever their schedule rows say.
+    let owing = loan.status == LoanStatus::Active;
+    let next = if owing { schedule::next_due(&loan.schedule) } else { None };
+    let (next_due_date, next_due_amount) = match next {
+        Some((date, amount)) => (DueDate::On(date), Some(amount)),
+        None if quirks.empty_next_due => (DueDate::Empty, Some(Decimal::ZERO)),
+        None => (DueDate::Null, None),
+    };
+    let (fineract_fees, docs_fees) =
+        if quirks.docs_fee_names { (None, Some(Decimal::ZERO)) } else { (Some(Decimal::ZERO), None) };
     LoanView {
         id: loan.id.to_string(),
         account_no: account_no(loan.id),
@@ -172,18 +223,24 @@ pub(crate) fn loan_view(loan: &Loan, today: NaiveDate) -> LoanView {
         interest_charged: balances.interest_charged,
         interest_paid: balances.interest_paid,
         interest_outstanding: balances.interest_outstanding(),
-        fee_charges_charged: Decimal::ZERO,
-        fee_charges_paid: Decimal::ZERO,
-        fee_charges_outstanding: Decimal::ZERO,
-        penalty_charges_charged: Decimal::ZERO,
-        penalty_charges_paid: Decimal::ZERO,
-        penalty_charges_outstanding: Decimal::ZERO,
+        fee_charges_charged: fineract_fees,
+        fee_charges_paid: fineract_fees,
+        fee_charges_outstanding: fineract_fees,
+        penalty_charges_charged: fineract_fees,
+        penalty_charges_paid: fineract_fees,
+        penalty_charges_outstanding: fineract_fees,
+        fee_charged: docs_fees,
+        fee_paid: docs_fees,
+        fee_outstanding: docs_fees,
+        penalty_charged: docs_fees,
+        penalty_paid: docs_fees,
+        penalty_outstanding: docs_fees,
         total_repayment: balances.total_repayment(),
         total_outstanding: balances.total_outstanding(),
         total_overpaid: loan.total_overpaid,
-        next_due_date: next.map(|(date, _)| date),
-        next_due_amount: next.map(|(_, amount)| amount),
-        overdue: disbursed && schedule::overdue(&loan.schedule, today),
+        next_due_date,
+        next_due_amount,
+        overdue: owing && schedule::overdue(&loan.schedule, today),
         repayment_schedule: loan.schedule.iter().map(ScheduleRowView::from).collect(),
         repayment_history: history(loan),
     }

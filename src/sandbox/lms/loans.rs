@@ -1,5 +1,6 @@
 //! Loans (§6.6, 6.8, 6.9): create (submit + approve + disburse in one call), list with filters and
-//! paging, and get by externalId or id.
+//! paging, and get by externalId or id. Create reads `customerId` as the configured generation documents
+//! it (an externalId, or the integer LMS id).
 
 use std::collections::HashMap;
 
@@ -11,12 +12,14 @@ use serde_json::Value;
 use super::auth::Api;
 use super::customers::check_external_id;
 use super::errors::ApiError;
+use super::generation::{customer_ref, CustomerRef, SandboxGeneration};
+use super::interest;
 use super::loan_view::{loan_view, LoanView};
 use super::paging::PageRequest;
 use super::params::{json_body, numeric_id, LoanKey, Problems, Query, VANISHED};
-use super::records::{Loan, KNOWN_STATUSES};
+use super::records::{Customer, Loan, LoanStatus, KNOWN_STATUSES};
 use super::schedule;
-use super::state::SandboxLms;
+use super::state::{SandboxLms, State};
 
 /// A status filter scans at most this many loans, like the real API (§6.8).
 const STATUS_SCAN_LIMIT: usize = 1000;
@@ -24,7 +27,8 @@ const STATUS_SCAN_LIMIT: usize = 1000;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateBody {
-    customer_id: Option<String>,
+    /// A string externalId (current) or an integer id (legacy): read per generation.
+    customer_id: Option<Value>,
     /// Documented as an integer; an all-digit string is tolerated.
     product_id: Option<Value>,
     #[serde(default, with = "crate::domain::money::option")]
@@ -33,14 +37,17 @@ struct CreateBody {
 }
 
 /// A validated create request.
-struct NewLoan {
-    customer_external_id: String,
-    product_id: String,
-    principal: Decimal,
-    external_id: Option<String>,
+pub(crate) struct NewLoan {
+    pub customer: CustomerRef,
+    pub product_id: String,
+    pub principal: Decimal,
+    /// Optional in both generations; a loan without one is reachable by its LMS id only.
+    pub external_id: Option<String>,
 }
 
-fn product_id(value: Value, problems: &mut Problems) -> Option<String> {
+/// Reads a `productId`: a JSON integer, or a non-empty string (all-digit or not: it is then simply not
+/// found).
+pub(crate) fn product_id(value: Value, problems: &mut Problems) -> Option<String> {
     match value {
         Value::Number(n) if n.to_string().bytes().all(|b| b.is_ascii_digit()) => Some(n.to_string()),
         Value::String(s) if !s.is_empty() => Some(s),
@@ -55,9 +62,9 @@ fn product_id(value: Value, problems: &mut Problems) -> Option<String> {
     }
 }
 
-fn validate(body: CreateBody) -> Result<NewLoan, ApiError> {
+fn validate(generation: SandboxGeneration, body: CreateBody) -> Result<NewLoan, ApiError> {
     let mut problems = Problems::default();
-    let customer = problems.require_text("customerId", body.customer_id);
+    let customer = customer_ref(generation, body.customer_id.unwrap_or(Value::Null), &mut problems);
     let product = problems.require("productId", body.product_id).and_then(|v| product_id(v, &mut problems));
     let principal = problems.require("principal", body.principal);
     if principal.is_some_and(|p| p <= Decimal::ZERO) {
@@ -68,33 +75,40 @@ fn validate(body: CreateBody) -> Result<NewLoan, ApiError> {
     }
     problems.check()?;
     match (customer, product, principal) {
-        (Some(customer_external_id), Some(product_id), Some(principal)) => Ok(NewLoan {
-            customer_external_id,
-            product_id,
-            principal: principal.normalize(),
-            external_id: body.external_id,
-        }),
+        (Some(customer), Some(product_id), Some(principal)) => {
+            Ok(NewLoan { customer, product_id, principal: principal.normalize(), external_id: body.external_id })
+        }
         _ => Err(ApiError::internal(VANISHED)),
     }
 }
 
+/// The borrower named by a create request, or `not_found`.
+fn borrower(state: &State, customer: &CustomerRef) -> Result<Customer, ApiError> {
+    let found = match customer {
+        CustomerRef::External(ext) => state.customer_by_external(ext),
+        CustomerRef::Id(digits) => digits.parse().ok().and_then(|id: u64| state.customers.get(&id)),
+    };
+    found.cloned().ok_or_else(|| match customer {
+        CustomerRef::External(ext) => ApiError::not_found(format!("Customer with externalId {ext} does not exist")),
+        CustomerRef::Id(id) => ApiError::not_found(format!("Customer with id {id} does not exist")),
+    })
+}
+
 impl SandboxLms {
-    /// Creates an Active loan disbursed today, per §9.2.
-    fn create_loan(&self, new: NewLoan) -> Result<LoanView, ApiError> {
+    /// Creates an Active loan disbursed today, per §9.2 and the product's interest rule.
+    pub(crate) fn create_loan(&self, new: NewLoan) -> Result<LoanView, ApiError> {
         let today = self.today();
+        let quirks = self.config().quirks;
         let product =
             self.config().products.iter().find(|p| p.id == new.product_id).cloned().ok_or_else(|| {
                 ApiError::not_found(format!("Loan product with id {} does not exist", new.product_id))
             })?;
         self.with_state(|s| {
-            let customer = s.customer_by_external(&new.customer_external_id).cloned().ok_or_else(|| {
-                ApiError::not_found(format!("Customer with externalId {} does not exist", new.customer_external_id))
-            })?;
-            if new.principal < product.min_principal || new.principal > product.max_principal {
-                return Err(ApiError::invalid_field(
-                    "principal",
-                    format!("must be between {} and {}", product.min_principal, product.max_principal),
-                ));
+            let customer = borrower(s, &new.customer)?;
+            // An incomplete or inactive product is the caller's choice of product, not a missing one.
+            let (min, max) = product.lending_range().map_err(|e| ApiError::invalid_field("productId", e))?;
+            if new.principal < min || new.principal > max {
+                return Err(ApiError::invalid_field("principal", format!("must be between {min} and {max}")));
             }
             if !customer.active() {
                 return Err(ApiError::aborted(format!(
@@ -108,7 +122,7 @@ impl SandboxLms {
                 }
             }
             let terms = product.terms(new.principal);
-            let interest = schedule::total_interest(&terms)
+            let interest = interest::total_interest(product.interest_rule, &terms, today)
                 .ok_or_else(|| ApiError::internal("interest overflows the decimal range"))?;
             let rows = schedule::build(&terms, interest, today)
                 .ok_or_else(|| ApiError::internal("repayment schedule leaves the calendar"))?;
@@ -120,7 +134,7 @@ impl SandboxLms {
                 customer_name: customer.display_name(),
                 product,
                 principal: new.principal,
-                status: super::records::LoanStatus::Active,
+                status: LoanStatus::Active,
                 disbursed_on: today,
                 schedule: rows,
                 repayments: Vec::new(),
@@ -128,7 +142,7 @@ impl SandboxLms {
                 total_overpaid: Decimal::ZERO,
                 notes: Vec::new(),
             };
-            let view = loan_view(&loan, today);
+            let view = loan_view(&loan, today, quirks);
             if let Some(ext) = new.external_id {
                 s.loan_ids.insert(ext, id);
             }
@@ -140,14 +154,14 @@ impl SandboxLms {
 
 /// `POST /v1/loans`: `200` with the Active loan.
 pub(crate) async fn create(Api(lms): Api, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let new = validate(json_body(&body)?)?;
+    let new = validate(lms.config().generation, json_body(&body)?)?;
     Ok(HttpResponse::Ok().json(lms.create_loan(new)?))
 }
 
 /// `GET /v1/loans/external/{ext}` and `GET /v1/loans/{id}`.
 pub(crate) async fn get(Api(lms): Api, key: LoanKey) -> Result<HttpResponse, ApiError> {
-    let today = lms.today();
-    let view = lms.with_state(|s| s.loan(&key).map(|loan| loan_view(loan, today)))?;
+    let (today, quirks) = (lms.today(), lms.config().quirks);
+    let view = lms.with_state(|s| s.loan(&key).map(|loan| loan_view(loan, today, quirks)))?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -171,7 +185,7 @@ pub(crate) async fn list(Api(lms): Api, req: HttpRequest) -> Result<HttpResponse
         return Err(ApiError::invalid_field("customerId", "cannot be combined with customerExternalId"));
     }
     let by_id = by_id.map(|raw| numeric_id("customerId", raw)).transpose()?;
-    let today = lms.today();
+    let (today, quirks) = (lms.today(), lms.config().quirks);
     let views: Vec<LoanView> = lms.with_state(|s| {
         let customer = match (by_external, by_id) {
             (Some(ext), _) => Some(
@@ -197,7 +211,7 @@ pub(crate) async fn list(Api(lms): Api, req: HttpRequest) -> Result<HttpResponse
             };
             paging.direct(ascending.then(a.id.cmp(&b.id)))
         });
-        Ok(found.into_iter().map(|l| loan_view(l, today)).collect())
+        Ok(found.into_iter().map(|l| loan_view(l, today, quirks)).collect())
     })?;
     Ok(HttpResponse::Ok().json(paging.paginate(views)))
 }

@@ -1,5 +1,5 @@
-//! Loan products: the checked form of a [`SeedProduct`], its wire shape (§6.4) and the
-//! `GET /v1/loan-products` handler.
+//! Loan products: the checked form of a [`SeedProduct`], its wire shape (§6.4), whether it can lend,
+//! and the `GET /v1/loan-products` handler.
 
 use actix_web::HttpResponse;
 use rust_decimal::Decimal;
@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::auth::Api;
 use super::errors::ApiError;
+use super::interest::InterestRule;
 use super::schedule::{Frequency, RateBasis, Terms};
 use super::settings::SeedProduct;
 
@@ -21,10 +22,11 @@ pub(crate) struct Product {
     pub currency_code: String,
     #[serde(with = "crate::domain::money::number")]
     pub principal: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    pub min_principal: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    pub max_principal: Decimal,
+    /// `null` on the wire when not configured, as some documented products show.
+    #[serde(with = "crate::domain::money::option")]
+    pub min_principal: Option<Decimal>,
+    #[serde(with = "crate::domain::money::option")]
+    pub max_principal: Option<Decimal>,
     pub number_of_repayments: u32,
     pub repayment_every: u32,
     pub repayment_frequency_type: String,
@@ -39,6 +41,8 @@ pub(crate) struct Product {
     frequency: Frequency,
     #[serde(skip)]
     basis: RateBasis,
+    #[serde(skip)]
+    pub interest_rule: InterestRule,
 }
 
 impl Product {
@@ -61,10 +65,20 @@ impl Product {
         if seed.number_of_repayments == 0 || seed.repayment_every == 0 {
             return Err("number_of_repayments and repayment_every must be at least 1".to_owned());
         }
-        if seed.min_principal <= Decimal::ZERO || seed.min_principal > seed.max_principal {
-            return Err("min_principal must be positive and at most max_principal".to_owned());
+        // Either bound may be missing (the product then refuses loans), but those given must make sense.
+        if seed.min_principal.is_some_and(|min| min <= Decimal::ZERO)
+            || seed.max_principal.is_some_and(|max| max <= Decimal::ZERO)
+        {
+            return Err("min_principal and max_principal must be positive".to_owned());
         }
-        if seed.principal < seed.min_principal || seed.principal > seed.max_principal {
+        if let (Some(min), Some(max)) = (seed.min_principal, seed.max_principal) {
+            if min > max {
+                return Err("min_principal must be at most max_principal".to_owned());
+            }
+        }
+        if seed.min_principal.is_some_and(|min| seed.principal < min)
+            || seed.max_principal.is_some_and(|max| seed.principal > max)
+        {
             return Err("principal must lie between min_principal and max_principal".to_owned());
         }
         if seed.interest_rate_per_period < Decimal::ZERO {
@@ -77,8 +91,8 @@ impl Product {
             description: seed.description.clone(),
             currency_code: seed.currency_code.clone(),
             principal: seed.principal.normalize(),
-            min_principal: seed.min_principal.normalize(),
-            max_principal: seed.max_principal.normalize(),
+            min_principal: seed.min_principal.map(|d| d.normalize()),
+            max_principal: seed.max_principal.map(|d| d.normalize()),
             number_of_repayments: seed.number_of_repayments,
             repayment_every: seed.repayment_every,
             repayment_frequency_type: seed.repayment_frequency_type.clone(),
@@ -90,7 +104,20 @@ impl Product {
             status: seed.status.clone(),
             frequency,
             basis,
+            interest_rule: seed.interest_rule,
         })
+    }
+
+    /// The principal range of a product that may lend; a product missing a bound or not `active` may not,
+    /// and the error says why (loan create answers it as `invalid_argument` on `productId`).
+    pub fn lending_range(&self) -> Result<(Decimal, Decimal), String> {
+        if !self.status.eq_ignore_ascii_case("active") {
+            return Err(format!("product {} is not active (status: {})", self.id, self.status));
+        }
+        match (self.min_principal, self.max_principal) {
+            (Some(min), Some(max)) => Ok((min, max)),
+            _ => Err(format!("product {} has no principal range configured", self.id)),
+        }
     }
 
     /// The schedule terms of a loan of `principal` on this product.

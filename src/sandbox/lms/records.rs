@@ -66,7 +66,7 @@ impl LoanStatus {
         }
     }
 
-    /// Whether money went out: only then do balances, next-due and overdue mean anything.
+    /// Whether money went out: only then do balances mean anything (a next due needs an Active loan).
     pub fn disbursed(self) -> bool {
         matches!(self, LoanStatus::Active | LoanStatus::ClosedObligationsMet | LoanStatus::Overpaid)
     }

@@ -1,13 +1,16 @@
 //! Repayments (§6.11–6.12): post one (idempotent per loan through `idempotencyKey`), read one, and list
-//! a loan's repayments newest first.
+//! a loan's repayments newest first. What a post honours beyond the amount depends on the generation and
+//! quirks ([`RepaymentRules`]): the legacy generation dates every post itself and never dedupes.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::auth::Api;
 use super::errors::ApiError;
+use super::generation::RepaymentRules;
 use super::loan_view::{history, RepaymentView};
 use super::paging::PageRequest;
 use super::params::{json_body, path_param, LoanKey, Problems, Query, VANISHED};
@@ -22,8 +25,18 @@ const MAX_IDEMPOTENCY_KEY: usize = 100;
 struct RepayBody {
     #[serde(default, with = "crate::domain::money::option")]
     transaction_amount: Option<Decimal>,
-    transaction_date: Option<String>,
-    idempotency_key: Option<String>,
+    /// Loosely typed: a generation that ignores the field must not refuse it for its type either.
+    transaction_date: Option<Value>,
+    idempotency_key: Option<Value>,
+}
+
+/// An honoured optional text field: absent or `null` is `None`, another JSON type is `invalid_argument`.
+fn text(field: &str, value: Option<Value>) -> Result<Option<String>, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ApiError::invalid_field(field, "must be a string")),
+    }
 }
 
 /// Strict `YYYY-MM-DD`: chrono alone would also take unpadded months and days.
@@ -35,10 +48,14 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
 ///
 /// Order of checks: body syntax and key shape; the loan; an idempotent replay (before the amount and the
 /// status, so a replay always returns the original transaction); amount and date; the loan's status
-/// (`failed_precondition`); the date rules (`permission_denied`).
+/// (`failed_precondition`); the date rules (`permission_denied`). A field the rules do not honour is not
+/// read at all, so it can neither be refused nor change the outcome.
 pub(crate) async fn post(Api(lms): Api, key: LoanKey, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let body: RepayBody = json_body(&body)?;
-    let idempotency_key = body.idempotency_key.filter(|k| !k.is_empty());
+    let rules = RepaymentRules::of(lms.config().generation, lms.config().quirks);
+    let idempotency_key =
+        if rules.honour_key { text("idempotencyKey", body.idempotency_key)?.filter(|k| !k.is_empty()) } else { None };
+    let requested_date = if rules.honour_date { text("transactionDate", body.transaction_date)? } else { None };
     if idempotency_key.as_ref().is_some_and(|k| k.chars().count() > MAX_IDEMPOTENCY_KEY) {
         return Err(ApiError::invalid_field(
             "idempotencyKey",
@@ -60,7 +77,7 @@ pub(crate) async fn post(Api(lms): Api, key: LoanKey, body: web::Bytes) -> Resul
         if amount.is_some_and(|a| a <= Decimal::ZERO) {
             problems.add("transactionAmount", "must be greater than 0");
         }
-        let date = match body.transaction_date.as_deref() {
+        let date = match requested_date.as_deref() {
             None | Some("") => Some(today),
             Some(text) => {
                 let date = parse_date(text);
@@ -120,7 +137,7 @@ pub(crate) async fn post(Api(lms): Api, key: LoanKey, body: web::Bytes) -> Resul
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// `GET /v1/loans/external/{ext}/repayments/{transactionId}`.
+/// `GET /v1/loans/external/{ext}/repayments/{transactionId}` and `GET /v1/loans/{id}/repayments/{transactionId}`.
 pub(crate) async fn get(Api(lms): Api, key: LoanKey, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let transaction = path_param(&req, "transactionId")?;
     let view = lms.with_state(|s| {

@@ -30,6 +30,7 @@ struct NoteBody {
 #[serde(rename_all = "camelCase")]
 struct RollbackReport {
     loan_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     external_id: Option<String>,
     /// The steps this call ran, in order.
     steps: Vec<Step>,
@@ -129,11 +130,11 @@ pub(crate) async fn undo_disbursal_route(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let body: NoteBody = json_body(&body)?;
-    let today = lms.today();
+    let (today, quirks) = (lms.today(), lms.config().quirks);
     let view = lms.with_state(|s| {
         let loan = s.loan_mut(&key)?;
         undo_disbursal(loan, &key, body.note.as_deref())?;
-        Ok(loan_view(loan, today))
+        Ok(loan_view(loan, today, quirks))
     })?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -145,11 +146,11 @@ pub(crate) async fn undo_approval_route(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let body: NoteBody = json_body(&body)?;
-    let today = lms.today();
+    let (today, quirks) = (lms.today(), lms.config().quirks);
     let view = lms.with_state(|s| {
         let loan = s.loan_mut(&key)?;
         undo_approval(loan, &key, body.note.as_deref())?;
-        Ok(loan_view(loan, today))
+        Ok(loan_view(loan, today, quirks))
     })?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -1,5 +1,5 @@
 //! Configuration of the sandbox LMS: partner credentials, token lifetime, business time zone, scorecard
-//! entries and the seeded loan products.
+//! entries, the seeded loan products, and which documentation generation and doc quirks to reproduce.
 //!
 //! [`SandboxLmsSettings`] is what the config file holds; [`SandboxLmsSettings::validate`] turns it into the
 //! checked [`Config`] the running sandbox uses, so a bad time zone or an impossible product fails at boot
@@ -13,6 +13,8 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use super::generation::{SandboxGeneration, SandboxQuirks};
+use super::interest::InterestRule;
 use super::products::Product;
 
 /// Longest scorecard key the API accepts (§6.5).
@@ -45,6 +47,10 @@ pub struct SandboxLmsSettings {
     pub scorecards: BTreeMap<String, ScorecardEntry>,
     /// Loan products to serve; `None` seeds the three §9.1 products.
     pub products: Option<Vec<SeedProduct>>,
+    /// Which documented generation of the partner API to reproduce.
+    pub generation: SandboxGeneration,
+    /// Quirks of the published docs to reproduce (table `[sandbox.lms.quirks]`).
+    pub quirks: SandboxQuirks,
 }
 
 impl Default for SandboxLmsSettings {
@@ -59,6 +65,8 @@ impl Default for SandboxLmsSettings {
             default_credit_limit: Decimal::from(50_000),
             scorecards: BTreeMap::new(),
             products: None,
+            generation: SandboxGeneration::default(),
+            quirks: SandboxQuirks::default(),
         }
     }
 }
@@ -76,6 +84,8 @@ impl fmt::Debug for SandboxLmsSettings {
             .field("default_credit_limit", &self.default_credit_limit)
             .field("scorecards", &self.scorecards)
             .field("products", &self.products)
+            .field("generation", &self.generation)
+            .field("quirks", &self.quirks)
             .finish()
     }
 }
@@ -94,6 +104,9 @@ pub struct ScorecardEntry {
 /// of `Days`, `Weeks`, `Months`, `Years`; `interest_rate_frequency_type` is `Whole term` or `Per day|week|
 /// month|year`. In TOML, write fractional amounts or rates as strings (`"1.5"`): a bare float would be a
 /// binary double, which the money deserializer refuses.
+///
+/// `min_principal` / `max_principal` may be left out (the product then shows `null` there) and `status`
+/// may be other than `active`, as on the docs' older pages; such a product is served but refuses loans.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedProduct {
@@ -106,10 +119,10 @@ pub struct SeedProduct {
     pub currency_code: String,
     #[serde(with = "crate::domain::money::number")]
     pub principal: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    pub min_principal: Decimal,
-    #[serde(with = "crate::domain::money::number")]
-    pub max_principal: Decimal,
+    #[serde(default, with = "crate::domain::money::option")]
+    pub min_principal: Option<Decimal>,
+    #[serde(default, with = "crate::domain::money::option")]
+    pub max_principal: Option<Decimal>,
     pub number_of_repayments: u32,
     pub repayment_every: u32,
     pub repayment_frequency_type: String,
@@ -124,6 +137,9 @@ pub struct SeedProduct {
     pub interest_calculation_period_type: String,
     #[serde(default = "default_product_status")]
     pub status: String,
+    /// How interest is charged; `flat` is the contract's rule.
+    #[serde(default)]
+    pub interest_rule: InterestRule,
 }
 
 fn default_currency() -> String {
@@ -152,8 +168,8 @@ impl SeedProduct {
             description: description.to_owned(),
             currency_code: default_currency(),
             principal: Decimal::from(amounts[0]),
-            min_principal: Decimal::from(amounts[1]),
-            max_principal: Decimal::from(amounts[2]),
+            min_principal: Some(Decimal::from(amounts[1])),
+            max_principal: Some(Decimal::from(amounts[2])),
             number_of_repayments: 1,
             repayment_every: 1,
             repayment_frequency_type: String::new(),
@@ -163,6 +179,7 @@ impl SeedProduct {
             interest_type: default_interest_type(),
             interest_calculation_period_type: default_calculation_period(),
             status: default_product_status(),
+            interest_rule: InterestRule::Flat,
         };
         vec![
             SeedProduct {
@@ -200,6 +217,8 @@ pub(crate) struct Config {
     pub default_scorecard: ScorecardEntry,
     pub scorecards: BTreeMap<String, ScorecardEntry>,
     pub products: Vec<Product>,
+    pub generation: SandboxGeneration,
+    pub quirks: SandboxQuirks,
 }
 
 impl SandboxLmsSettings {
@@ -237,6 +256,8 @@ impl SandboxLmsSettings {
             },
             scorecards: self.scorecards.clone(),
             products,
+            generation: self.generation,
+            quirks: self.quirks,
         })
     }
 }
@@ -283,8 +304,56 @@ mod tests {
     }
 
     #[test]
-    fn debug_output_hides_the_password() {
+    fn debug_output_hides_the_password_and_shows_the_generation_and_quirks() {
         let settings = SandboxLmsSettings { partner_password: "hunter2".to_owned(), ..Default::default() };
-        assert!(!format!("{settings:?}").contains("hunter2"));
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("hunter2"));
+        assert!(debug.contains("generation: Current") && debug.contains("docs_fee_names: false"), "{debug}");
+    }
+
+    #[test]
+    fn the_generation_and_quirks_default_to_today_and_read_from_the_table() {
+        let settings: SandboxLmsSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!((settings.generation, settings.quirks), (SandboxGeneration::Current, SandboxQuirks::default()));
+        let json = r#"{"generation": "legacy", "quirks": {"ignore_idempotency_key": true, "docs_fee_names": true}}"#;
+        let settings: SandboxLmsSettings = serde_json::from_str(json).unwrap();
+        assert_eq!(settings.generation, SandboxGeneration::Legacy);
+        assert!(settings.quirks.ignore_idempotency_key && settings.quirks.docs_fee_names);
+        assert!(!settings.quirks.empty_next_due);
+        assert!(serde_json::from_str::<SandboxLmsSettings>(r#"{"generation": "older"}"#).is_err());
+        assert!(serde_json::from_str::<SandboxLmsSettings>(r#"{"quirks": {"nope": true}}"#).is_err());
+    }
+
+    fn seed(json: &str) -> SeedProduct {
+        let base = r#""id": "9", "name": "N", "short_name": "N", "principal": 5000, "number_of_repayments": 1,
+            "repayment_every": 7, "repayment_frequency_type": "Days", "interest_rate_per_period": 11,
+            "interest_rate_frequency_type": "Whole term""#;
+        serde_json::from_str(&format!("{{{base}{json}}}")).unwrap()
+    }
+
+    #[test]
+    fn a_product_may_lack_its_bounds_and_defaults_to_active_and_flat() {
+        let product = seed("");
+        assert_eq!((product.min_principal, product.max_principal), (None, None));
+        assert_eq!((product.status.as_str(), product.interest_rule), ("active", InterestRule::Flat));
+        let product = seed(r#", "min_principal": null, "max_principal": 9000, "interest_rule": "daily_basis_points""#);
+        assert_eq!((product.min_principal, product.max_principal), (None, Some(Decimal::from(9000))));
+        assert_eq!(product.interest_rule, InterestRule::DailyBasisPoints);
+        let other = SeedProduct { id: "10".to_owned(), ..seed("") };
+        let settings = SandboxLmsSettings { products: Some(vec![other, product]), ..Default::default() };
+        assert_eq!(settings.validate().unwrap().products.len(), 2);
+    }
+
+    #[test]
+    fn impossible_bounds_fail_validation() {
+        for bounds in [
+            r#", "min_principal": 6000, "max_principal": 5500"#,
+            r#", "min_principal": 0"#,
+            r#", "max_principal": 4000"#,
+            r#", "min_principal": 6000"#,
+        ] {
+            let settings = SandboxLmsSettings { products: Some(vec![seed(bounds)]), ..Default::default() };
+            assert!(settings.validate().is_err(), "{bounds}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The sandbox wallet: an in-process actix-web simulator of a mobile-money wallet speaking the generic
-//! wallet contract (`/work/shared/specs/mobile-money.md` §3), wallet side, for local runs and tests.
+//! wallet contract (§3 of the mobile-money spec), wallet side, for local runs and tests.
 //!
 //! [`scope`] mounts it under a prefix: the gateway uses `"/sandbox/wallet"`, a standalone server `""`.
 //! Its signed callbacks go to the `callback_url` given to [`SandboxWallet::new`].

@@ -1,13 +1,18 @@
 //! In-process tests of the sandbox through actix's test service, one file per area of the §9.3
-//! checklist. [`start`] mounts a fresh instance at `/sandbox/lms`, pins the business date to 2026-05-25
+//! checklist, plus the documented generations, doc quirks, odd products and back-office loans.
+//! [`start`] mounts a fresh instance at `/sandbox/lms`, pins the business date to 2026-05-25
 //! and fetches a token; the request helpers add the prefix and the bearer token.
 
 mod auth;
+mod back_office;
 mod customers;
 mod errors_and_paging;
 mod faults;
+mod generations;
 mod hooks;
 mod loans;
+mod products;
+mod quirks;
 mod repayments;
 mod rollback;
 mod scorecard;
