@@ -170,7 +170,18 @@ pub fn load_from(source: &ConfigSource) -> Result<Settings, LoadError> {
         let key = var["MKOPO_".len()..].to_ascii_lowercase().replace("__", ".");
         env_layer = env_layer.with_list_parse_key(&key);
     }
-    let merged = source.files(environment)?.add_source(env_layer).build()?;
+    // Values like "0.11" would be parsed as binary floats, which the money deserializer refuses: they are
+    // layered again, as text, on top (amounts and rates are parsed exactly from that text).
+    let fractional = |v: &str| v.contains('.') && v.parse::<f64>().is_ok() && v.parse::<i64>().is_err();
+    let exact_layer = EnvSource::with_prefix("MKOPO").prefix_separator("_").separator("__").source(Some(
+        source
+            .env
+            .iter()
+            .filter(|(k, v)| k.as_str() != "MKOPO_CONFIG_DIR" && fractional(v) && !v.contains(','))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    ));
+    let merged = source.files(environment)?.add_source(env_layer).add_source(exact_layer).build()?;
 
     let mut problems = Vec::new();
     let settings: Settings = serde_ignored::deserialize(merged, |path| {

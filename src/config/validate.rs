@@ -28,6 +28,18 @@ pub fn validate(s: &Settings) -> Vec<String> {
     );
     need(!lms.product_ids.is_empty(), "lms.product_ids must list at least one loan product id".into());
     need(lms.currency.len() == 3, format!("lms.currency = {:?} must be an ISO 4217 code such as TZS", lms.currency));
+    if lms.mode == LmsMode::Sandbox {
+        let sandbox_legacy = s.sandbox.lms.generation == crate::sandbox::lms::SandboxGeneration::Legacy;
+        let client_legacy = lms.generation == crate::lms::Generation::Legacy;
+        need(
+            sandbox_legacy == client_legacy,
+            format!(
+                "lms.generation = {:?} but the built-in sandbox LMS runs sandbox.lms.generation = {:?}: set both",
+                lms.generation.as_str(),
+                if sandbox_legacy { "legacy" } else { "current" }
+            ),
+        );
+    }
     for (product, rule) in &lms.quotes {
         need(
             lms.product_ids.contains(product),

@@ -200,3 +200,32 @@ fn production_refuses_a_missing_mac_key_and_a_short_path_token() {
     assert!(text.contains("ussd.dialects.africastalking.path_token"), "{text}");
     assert!(!text.contains("x7Qk9"), "the token is never echoed: {text}");
 }
+
+#[test]
+fn the_lms_generation_and_quote_rules_come_from_config_and_the_environment() {
+    let s = load_from(
+        &repo_config()
+            .with_env("MKOPO_LMS__GENERATION", "legacy")
+            .with_env("MKOPO_SANDBOX__LMS__GENERATION", "legacy")
+            .with_env("MKOPO_LMS__QUOTES__1__RULE", "daily")
+            .with_env("MKOPO_LMS__QUOTES__1__RATE_PERCENT", "0.11"),
+    )
+    .unwrap();
+    assert_eq!(s.lms.generation, mkopo::lms::Generation::Legacy);
+    let rule = &s.lms.quotes["1"];
+    assert_eq!(rule.rule, mkopo::lms::quote::QuoteKind::Daily);
+    assert_eq!(rule.rate_percent, Some("0.11".parse().unwrap()));
+    assert_eq!(load_from(&repo_config()).unwrap().lms.generation, mkopo::lms::Generation::Current, "the default");
+}
+
+#[test]
+fn impossible_lms_generation_and_quote_settings_are_refused() {
+    let mismatch = problems(&repo_config().with_env("MKOPO_LMS__GENERATION", "legacy"));
+    assert!(mismatch.contains("sandbox.lms.generation"), "{mismatch}");
+    let unknown = problems(&repo_config().with_env("MKOPO_LMS__GENERATION", "v3"));
+    assert!(unknown.contains("generation"), "{unknown}");
+    let stranger = problems(&repo_config().with_env("MKOPO_LMS__QUOTES__9__RULE", "flat"));
+    assert!(stranger.contains("lms.quotes.\"9\" names a product not in lms.product_ids"), "{stranger}");
+    let table = problems(&repo_config().with_env("MKOPO_LMS__QUOTES__1__RULE", "fee_table"));
+    assert!(table.contains("needs at least one band"), "{table}");
+}

@@ -28,6 +28,9 @@ pub enum FaultKind {
     Delay,
     /// Handle normally (the write lands), then answer `500 internal` instead of the real response.
     CommitThenInternal,
+    /// Handle normally (the write lands), then hold the answer `delay_ms`: a caller with a shorter
+    /// timeout sees a timeout although the LMS committed.
+    CommitThenDelay,
 }
 
 /// One injected fault. The wire form (hook `POST /sandbox/faults`) is camelCase:
@@ -126,6 +129,11 @@ pub(crate) async fn gate(
         FaultKind::CommitThenInternal => {
             let (req, _committed) = next.call(req).await?.into_parts();
             Ok(ServiceResponse::new(req, failure("internal error after commit")))
+        }
+        FaultKind::CommitThenDelay => {
+            let committed = next.call(req).await?;
+            actix_web::rt::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+            Ok(committed.map_into_boxed_body())
         }
     }
 }

@@ -74,7 +74,8 @@
 //! (³) Active, with no `externalId`, created with loan create's rules whatever the generation.
 //!
 //! Fault `kind` is `unavailable` (503), `internal` (500), `delay` (wait `delayMs`, then normal) or
-//! `commit_then_internal` (the write lands, the caller sees 500). `path` is relative to the prefix with
+//! `commit_then_internal` (the write lands, the caller sees 500) or `commit_then_delay` (the write lands, the
+//! answer waits `delayMs`, so a caller with a shorter timeout sees a timeout). `path` is relative to the prefix with
 //! `*` matching exactly one segment, e.g. `/v1/loans/external/*/repayments`; `method` may be `*`. A fault
 //! hits the next `count` (default 1) matching calls, including `GET /v1/auth/token`.
 //!
