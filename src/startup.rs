@@ -105,6 +105,7 @@ impl Application {
         let providers = settings.wallets.generic.keys().map(String::as_str);
         let providers = providers.chain(settings.wallets.daraja.as_ref().map(|_| "daraja"));
         metrics.prime(ussd.dialects.values().map(|(d, _)| d.name()), providers);
+        metrics.prime_products(&settings.lms.product_ids);
         let scrape = settings.metrics.enabled.then(|| {
             Arc::new(routes::metrics::MetricsRoute {
                 metrics: metrics.clone(),

@@ -113,6 +113,7 @@ impl TestApp {
         let mut config = client_config(&base);
         config.partner_email = "partner@sandbox.local".into();
         config.partner_password = "sandbox".to_owned().into();
+        config.generation = self.app_lms.generation();
         LmsClient::new(config, Clock::system()).unwrap()
     }
 

@@ -145,6 +145,7 @@ async fn repayments_are_read_from_the_list_or_from_the_loans_history() {
     let (mut server, token, bearer) = server_with_token(1).await;
     let list = server
         .mock("GET", format!("{LOAN_PATH}/repayments").as_str())
+        .match_header("authorization", bearer.as_str())
         .match_query(Matcher::AllOf(vec![
             Matcher::UrlEncoded("page".into(), "1".into()),
             Matcher::UrlEncoded("rows".into(), "50".into()),

@@ -15,6 +15,7 @@ mod lms_undo;
 mod metrics;
 mod money;
 mod readme;
+mod real_lms;
 mod saga;
 mod session;
 mod shutdown;

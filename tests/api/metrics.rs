@@ -252,6 +252,8 @@ async fn the_dashboard_and_the_alert_rules_use_only_metrics_the_gateway_serves()
     busy.hop("beem", "main", "ok", Duration::from_millis(1));
     busy.screen_truncated("beem", "main");
     busy.lms_attempt("GET /v1/loans", "503", false, Duration::from_millis(1));
+    busy.product_skipped("2", "no_bounds");
+    busy.repayment_recovered("amount_date");
     served.extend(served_names(&busy.encode()));
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
