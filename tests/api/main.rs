@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod lms_client;
 mod lms_contract;
+mod lms_generations;
 mod lms_token;
 mod lms_undo;
 mod metrics;
