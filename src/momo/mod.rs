@@ -19,3 +19,6 @@ pub mod worker;
 
 pub use model::*;
 pub use reference::{Reference, ReferenceKind};
+
+#[cfg(test)]
+mod props_tests;

@@ -105,7 +105,8 @@ pub fn verify(
         return Err(VerifyError::MissingHeaders);
     }
     let sent_at: i64 = timestamp.trim().parse().map_err(|_| VerifyError::MissingHeaders)?;
-    if (now - sent_at).abs() > tolerance_secs {
+    // checked: a crafted timestamp at the ends of i64 must be refused, not overflow.
+    if now.checked_sub(sent_at).is_none_or(|skew| skew.unsigned_abs() > tolerance_secs.unsigned_abs()) {
         return Err(VerifyError::TimestampOutOfTolerance);
     }
     let candidates: Vec<Vec<u8>> = signature

@@ -4,6 +4,7 @@ mod africastalking;
 mod beem;
 mod hubtel;
 mod malformed;
+mod props;
 mod render;
 
 use super::{Derived, Dialect, DialectCfg, Fingerprint, HopMemo, Inbound};
