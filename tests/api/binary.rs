@@ -110,6 +110,23 @@ fn check_config_refuses_production_without_its_settings() {
     assert!(stderr.contains("redis.url is required in production"), "{stderr}");
 }
 
+#[test]
+fn check_config_names_the_lms_generation_in_use() {
+    let run = |envs: &[(&str, &str)]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_mkopo"))
+            .arg("check-config")
+            .envs(envs.iter().copied())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(run(&[]).contains("generation=current"));
+    let legacy = run(&[("MKOPO_LMS__GENERATION", "legacy"), ("MKOPO_SANDBOX__LMS__GENERATION", "legacy")]);
+    assert!(legacy.contains("generation=legacy"), "{legacy}");
+}
+
 #[tokio::test]
 async fn operators_list_suspense_from_the_shell() {
     let gateway = start(&["serve"], &[("MKOPO_SERVER__PORT", "0")]);
