@@ -114,7 +114,7 @@ impl Journeys {
                 match this.sessions.claim_effect(&effect).await? {
                     Ok(()) => {
                         let money = Money::new(amount, &this.settings.currency);
-                        let reference = saga::disburse_quoted(&this.money, &msisdn, &product_id, money, quoted).await?;
+                        let reference = saga::disburse(&this.money, &msisdn, &product_id, money, quoted).await?;
                         this.sessions.record_effect(&effect, reference.as_str().as_bytes()).await?;
                         Ok::<_, JourneyError>(Ok(reference))
                     }

@@ -95,7 +95,7 @@ async fn a_b2c_result_settles_the_disbursement_it_names() {
     let lms = app.sandbox_client();
     lms.ensure_customer("255713000020").await.unwrap();
     let msisdn = Msisdn::parse("255713000020", "255").unwrap();
-    let reference = saga::disburse(&app.money, &msisdn, "1", Money::new(dec("8000"), "TZS")).await.unwrap();
+    let reference = saga::disburse(&app.money, &msisdn, "1", Money::new(dec("8000"), "TZS"), None).await.unwrap();
     eventually(10, "the payout to be pending", || async {
         (saga::load(&app.money, &reference).await.unwrap().unwrap().1.phase == Phase::PayoutPending).then_some(())
     })
@@ -154,7 +154,7 @@ async fn a_disbursement_through_daraja_b2c_is_settled_by_its_result_callback() {
     let app = gateway_on_daraja(&server).await;
     app.sandbox_client().ensure_customer("255713000050").await.unwrap();
     let msisdn = Msisdn::parse("255713000050", "255").unwrap();
-    let reference = saga::disburse(&app.money, &msisdn, "1", Money::new(dec("8000"), "TZS")).await.unwrap();
+    let reference = saga::disburse(&app.money, &msisdn, "1", Money::new(dec("8000"), "TZS"), None).await.unwrap();
     eventually(10, "the B2C payout to be pending", || async {
         (saga::load(&app.money, &reference).await.unwrap().unwrap().1.phase == Phase::PayoutPending).then_some(())
     })
@@ -249,7 +249,7 @@ async fn a_slow_b2c_submission_is_never_sent_twice_even_when_a_timer_races_it() 
     let app = gateway_on_daraja(&server).await;
     app.sandbox_client().ensure_customer("255713000052").await.unwrap();
     let msisdn = Msisdn::parse("255713000052", "255").unwrap();
-    let reference = saga::disburse(&app.money, &msisdn, "1", Money::new(dec("8000"), "TZS")).await.unwrap();
+    let reference = saga::disburse(&app.money, &msisdn, "1", Money::new(dec("8000"), "TZS"), None).await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (_, s) = saga::load(&app.money, &reference).await.unwrap().unwrap();
     assert!(matches!(s.phase, Phase::PayoutPending | Phase::PayoutUnknown), "{:?}", s.phase);

@@ -10,6 +10,7 @@ use mkopo::domain::Msisdn;
 use mkopo::lms::{Generation, LoanKey, NewRepayment};
 use mkopo::momo::records::{EventRecord, EventState, PartStatus};
 use mkopo::momo::saga::{self, Phase};
+use mkopo::momo::Reference;
 use mkopo::sandbox::lms::{InterestRule, SandboxGeneration, SeedProduct};
 use mkopo::sandbox::wallet::Behaviour;
 use serde_json::json;
@@ -138,30 +139,40 @@ async fn borrowing_goes_on_while_one_product_is_incomplete() {
     }
 }
 
+/// An app whose wallet fails every payout to `msisdn`, and a disbursement to that subscriber.
+async fn failing_payout(generation: Generation, msisdn: &str, payout_delay: Duration) -> (TestApp, Reference) {
+    let rule_msisdn = msisdn.to_owned();
+    let app = app_of(generation, move |s| {
+        s.sandbox.wallet.payout_delay = payout_delay;
+        s.sandbox.wallet.rules.push(rule(
+            &rule_msisdn,
+            Some("payout"),
+            Behaviour::Fail { code: "recipient_invalid".into() },
+        ));
+    })
+    .await;
+    app.sandbox_client().ensure_customer(msisdn).await.unwrap();
+    let subscriber = Msisdn::parse(msisdn, "255").unwrap();
+    let reference = saga::disburse(&app.money, &subscriber, "1", tzs("10000"), None).await.unwrap();
+    (app, reference)
+}
+
+async fn ended(app: &TestApp, reference: &Reference) -> saga::Disbursement {
+    eventually(15, "the saga to end", || async {
+        let (_, saga) = saga::load(&app.money, reference).await.unwrap().unwrap();
+        saga.phase.is_terminal().then_some(saga)
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_failed_payout_on_an_lms_without_the_rollback_route_leaves_no_active_loan() {
     for (i, generation) in BOTH.into_iter().enumerate() {
         let msisdn = format!("25571400{:04}", 20 + i);
-        let rule_msisdn = msisdn.clone();
-        let app = app_of(generation, move |s| {
-            s.sandbox.wallet.rules.push(rule(
-                &rule_msisdn,
-                Some("payout"),
-                Behaviour::Fail { code: "recipient_invalid".into() },
-            ));
-        })
-        .await;
-        let lms = app.sandbox_client();
-        lms.ensure_customer(&msisdn).await.unwrap();
-        let subscriber = Msisdn::parse(&msisdn, "255").unwrap();
-        let reference = saga::disburse(&app.money, &subscriber, "1", tzs("10000")).await.unwrap();
-        eventually(15, "the saga to end", || async {
-            let (_, saga) = saga::load(&app.money, &reference).await.unwrap().unwrap();
-            saga.phase.is_terminal().then_some(saga)
-        })
-        .await;
-        let (_, saga) = saga::load(&app.money, &reference).await.unwrap().unwrap();
+        let (app, reference) = failing_payout(generation, &msisdn, Duration::from_millis(50)).await;
+        let saga = ended(&app, &reference).await;
         assert_eq!(saga.phase, Phase::RolledBack, "{generation:?}: {:?}", saga.reason);
+        let lms = app.sandbox_client();
         assert!(lms.get_loan(reference.as_str()).await.unwrap().is_none(), "{generation:?}: the LMS no longer has it");
         assert!(lms.active_loans(&msisdn).await.unwrap().is_empty());
         app.stop().await;
@@ -172,21 +183,9 @@ async fn a_failed_payout_on_an_lms_without_the_rollback_route_leaves_no_active_l
 async fn a_loan_the_lms_cannot_undo_goes_to_reconciliation_never_rolled_back() {
     for (i, generation) in BOTH.into_iter().enumerate() {
         let msisdn = format!("25571400{:04}", 30 + i);
-        let rule_msisdn = msisdn.clone();
-        let app = app_of(generation, move |s| {
-            s.sandbox.wallet.payout_delay = Duration::from_millis(600);
-            s.sandbox.wallet.rules.push(rule(
-                &rule_msisdn,
-                Some("payout"),
-                Behaviour::Fail { code: "recipient_invalid".into() },
-            ));
-        })
-        .await;
-        let lms = app.sandbox_client();
-        lms.ensure_customer(&msisdn).await.unwrap();
-        let subscriber = Msisdn::parse(&msisdn, "255").unwrap();
-        let reference = saga::disburse(&app.money, &subscriber, "1", tzs("10000")).await.unwrap();
+        let (app, reference) = failing_payout(generation, &msisdn, Duration::from_millis(600)).await;
         // A repayment lands before the payout fails: the LMS refuses to undo a loan with repayments.
+        let lms = app.sandbox_client();
         let loan = eventually(10, "the loan", || async { lms.get_loan(reference.as_str()).await.unwrap() }).await;
         let pay = NewRepayment {
             transaction_amount: dec("100"),
@@ -194,12 +193,7 @@ async fn a_loan_the_lms_cannot_undo_goes_to_reconciliation_never_rolled_back() {
             idempotency_key: "EARLY".into(),
         };
         lms.post_repayment(&loan.key(), &pay).await.unwrap();
-        eventually(15, "the saga to end", || async {
-            let (_, saga) = saga::load(&app.money, &reference).await.unwrap().unwrap();
-            saga.phase.is_terminal().then_some(())
-        })
-        .await;
-        let (_, saga) = saga::load(&app.money, &reference).await.unwrap().unwrap();
+        let saga = ended(&app, &reference).await;
         assert_eq!(saga.phase, Phase::RollbackBlocked, "{generation:?}: {:?}", saga.reason);
         assert!(lms.get_loan(reference.as_str()).await.unwrap().unwrap().is_active(), "the LMS still shows it Active");
         let recon = app.money.store.list_members(mkopo::momo::store::OpsList::Reconciliation).await.unwrap();

@@ -37,7 +37,7 @@ async fn a_disbursement_creates_the_loan_and_pays_it_out_under_one_reference() {
     let lms = app.sandbox_client();
     lms.ensure_customer("255713000008").await.unwrap();
     let msisdn = Msisdn::parse("255713000008", "255").unwrap();
-    let reference = saga::disburse(&app.money, &msisdn, "1", tzs("10000")).await.unwrap();
+    let reference = saga::disburse(&app.money, &msisdn, "1", tzs("10000"), None).await.unwrap();
     settled(&app.money, &reference, Phase::Done, 15).await;
     let loan = lms.get_loan(reference.as_str()).await.unwrap().expect("the loan carries the payout reference");
     assert_eq!(loan.status, mkopo::lms::LoanStatus::Active);
@@ -62,7 +62,7 @@ async fn a_payout_that_fails_definitively_rolls_the_loan_back() {
     let lms = app.sandbox_client();
     lms.ensure_customer("255713000009").await.unwrap();
     let msisdn = Msisdn::parse("255713000009", "255").unwrap();
-    let reference = saga::disburse(&app.money, &msisdn, "1", tzs("10000")).await.unwrap();
+    let reference = saga::disburse(&app.money, &msisdn, "1", tzs("10000"), None).await.unwrap();
     settled(&app.money, &reference, Phase::RolledBack, 15).await;
     assert!(lms.get_loan(reference.as_str()).await.unwrap().is_none(), "no loan without its payout");
     let (_, saga) = saga::load(&app.money, &reference).await.unwrap().unwrap();
@@ -78,8 +78,9 @@ async fn a_payout_that_is_rejected_outright_rolls_the_loan_back() {
     .await;
     let lms = app.sandbox_client();
     lms.ensure_customer("255713000010").await.unwrap();
-    let reference =
-        saga::disburse(&app.money, &Msisdn::parse("255713000010", "255").unwrap(), "1", tzs("5000")).await.unwrap();
+    let reference = saga::disburse(&app.money, &Msisdn::parse("255713000010", "255").unwrap(), "1", tzs("5000"), None)
+        .await
+        .unwrap();
     settled(&app.money, &reference, Phase::RolledBack, 15).await;
     assert!(lms.get_loan(reference.as_str()).await.unwrap().is_none());
     app.stop().await;
@@ -94,8 +95,9 @@ async fn a_payout_that_times_out_is_never_rolled_back_and_polling_settles_it() {
     .await;
     let lms = app.sandbox_client();
     lms.ensure_customer("255713000011").await.unwrap();
-    let reference =
-        saga::disburse(&app.money, &Msisdn::parse("255713000011", "255").unwrap(), "1", tzs("10000")).await.unwrap();
+    let reference = saga::disburse(&app.money, &Msisdn::parse("255713000011", "255").unwrap(), "1", tzs("10000"), None)
+        .await
+        .unwrap();
     eventually(10, "the payout outcome to be unknown", || async {
         let p = phase(&app.money, &reference).await;
         assert_ne!(p, Phase::RollingBack, "an unknown payout is never rolled back");
@@ -116,8 +118,9 @@ async fn an_ambiguous_payout_answer_is_resolved_by_status_without_a_second_payou
     .await;
     let lms = app.sandbox_client();
     lms.ensure_customer("255713000012").await.unwrap();
-    let reference =
-        saga::disburse(&app.money, &Msisdn::parse("255713000012", "255").unwrap(), "1", tzs("10000")).await.unwrap();
+    let reference = saga::disburse(&app.money, &Msisdn::parse("255713000012", "255").unwrap(), "1", tzs("10000"), None)
+        .await
+        .unwrap();
     settled(&app.money, &reference, Phase::PayoutUnknown, 10).await;
     // The wallet never recorded it (GET 404): the saga re-submits the same reference once the wallet works.
     app.wallet.as_ref().unwrap().clear_rules();
@@ -137,7 +140,7 @@ async fn a_restart_in_the_middle_of_a_disbursement_completes_it() {
     // First life: the saga is persisted, the loan created, and the wallet is down when the process dies.
     let first = own_money(&app, &prefix).await;
     app.wallet.as_ref().unwrap().add_rule(rule("255713000013", None, Behaviour::Unavailable));
-    let reference = saga::create(&first, &msisdn, "1", tzs("10000")).await.unwrap();
+    let reference = saga::create(&first, &msisdn, "1", tzs("10000"), None).await.unwrap();
     saga::advance(&first, &reference).await.unwrap();
     assert_eq!(phase(&first, &reference).await, Phase::LoanActive, "loan created, payout not accepted");
     drop(first);
@@ -186,7 +189,7 @@ async fn a_reference_already_taken_by_another_loan_restarts_the_disbursement_und
     subscriber_with_loan(&lms, "255713000030", "L0000000018").await;
     lms.ensure_customer("255713000031").await.unwrap();
     let msisdn = Msisdn::parse("255713000031", "255").unwrap();
-    let first = saga::disburse(&app.money, &msisdn, "1", tzs("5000")).await.unwrap();
+    let first = saga::disburse(&app.money, &msisdn, "1", tzs("5000"), None).await.unwrap();
     assert_eq!(first.as_str(), "L0000000018");
     let done = eventually(15, "the restarted disbursement to finish", || async {
         saga::current(&app.money, &first).await.unwrap().filter(|s| s.phase == Phase::Done)
@@ -212,7 +215,7 @@ async fn a_payout_credited_on_a_later_day_moves_the_loans_disbursement_date() {
     let today = app.sandbox.today();
     app.sandbox.set_today(today - chrono::Duration::days(1));
     let msisdn = Msisdn::parse("255713000040", "255").unwrap();
-    let reference = saga::disburse(&app.money, &msisdn, "1", tzs("10000")).await.unwrap();
+    let reference = saga::disburse(&app.money, &msisdn, "1", tzs("10000"), None).await.unwrap();
     settled(&app.money, &reference, Phase::PayoutPending, 10).await;
     app.sandbox.set_today(today);
     // The wallet's result arrives today.
@@ -239,7 +242,7 @@ async fn the_open_sagas_are_all_read_however_many_there_are() {
     let msisdn = Msisdn::parse("255713000077", "255").unwrap();
     let mut created = Vec::new();
     for _ in 0..150 {
-        created.push(saga::create(&money, &msisdn, "1", tzs("5000")).await.unwrap());
+        created.push(saga::create(&money, &msisdn, "1", tzs("5000"), None).await.unwrap());
     }
     let mut open: Vec<String> =
         saga::open_sagas(&money).await.unwrap().into_iter().map(|s| s.reference.as_str().to_owned()).collect();

@@ -94,25 +94,16 @@ pub async fn current(service: &MoneyService, reference: &Reference) -> Result<Op
 }
 
 /// Starts a disbursement: the reference is minted and the saga persisted before anything external
-/// happens; the steps then run in the background. Returns the reference to follow it by.
+/// happens; the steps then run in the background. Returns the reference to follow it by. `quoted` is
+/// what the subscriber confirmed, compared with what the LMS charges once the loan exists.
 pub async fn disburse(
-    service: &MoneyService,
-    msisdn: &Msisdn,
-    product_id: &str,
-    principal: Money,
-) -> Result<Reference, StoreError> {
-    disburse_quoted(service, msisdn, product_id, principal, None).await
-}
-
-/// [`disburse`] with the terms the subscriber was quoted, to compare with what the LMS charges.
-pub async fn disburse_quoted(
     service: &MoneyService,
     msisdn: &Msisdn,
     product_id: &str,
     principal: Money,
     quoted: Option<Terms>,
 ) -> Result<Reference, StoreError> {
-    let reference = create_quoted(service, msisdn, product_id, principal, quoted).await?;
+    let reference = create(service, msisdn, product_id, principal, quoted).await?;
     let background = service.clone();
     let started = reference.clone();
     tokio::spawn(
@@ -129,15 +120,6 @@ pub async fn disburse_quoted(
 /// Mints the reference and persists the saga, with a timer that starts it even if this process dies
 /// right now. Nothing external has happened when this returns.
 pub async fn create(
-    service: &MoneyService,
-    msisdn: &Msisdn,
-    product_id: &str,
-    principal: Money,
-) -> Result<Reference, StoreError> {
-    create_quoted(service, msisdn, product_id, principal, None).await
-}
-
-async fn create_quoted(
     service: &MoneyService,
     msisdn: &Msisdn,
     product_id: &str,
@@ -282,7 +264,9 @@ async fn step(service: &MoneyService, saga: &mut Disbursement) -> Option<DateTim
                     // Another loan already owns this reference (a lowered counter, a shared LMS):
                     // nothing moved yet, so the disbursement restarts under a fresh reference.
                     tracing::error!(reference = %saga.reference, detail, "reference collision on loan create; minting a new reference");
-                    match create(service, &saga.msisdn, &saga.product_id, saga.principal.clone()).await {
+                    match create(service, &saga.msisdn, &saga.product_id, saga.principal.clone(), saga.quoted.clone())
+                        .await
+                    {
                         Ok(next) => {
                             saga.reason = Some(format!("reference collision ({detail}); continued as {next}"));
                             saga.superseded_by = Some(next);
