@@ -135,6 +135,60 @@ impl ConfigSource {
     }
 }
 
+/// The process's `MKOPO_*` variables, sorted by how each is read.
+struct EnvVars {
+    /// Scalars, parsed as numbers or booleans where they look like one.
+    parsed: HashMap<String, String>,
+    /// Fractional numbers, kept as text.
+    exact: HashMap<String, String>,
+    /// List settings by key path, split on commas.
+    lists: Vec<(String, Vec<String>)>,
+}
+
+impl EnvVars {
+    fn sort(env: &HashMap<String, String>) -> Self {
+        let mut vars = EnvVars { parsed: HashMap::new(), exact: HashMap::new(), lists: Vec::new() };
+        for (name, value) in env {
+            if name == "MKOPO_CONFIG_DIR" || is_service_link(name) {
+                continue;
+            }
+            let Some(rest) = name.strip_prefix("MKOPO_") else { continue };
+            let key = rest.to_ascii_lowercase().replace("__", ".");
+            let wallet_secrets = key.starts_with("wallets.generic.") && key.ends_with(".webhook_secrets");
+            if LIST_KEYS.contains(&key.as_str()) || wallet_secrets {
+                let items = value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect();
+                vars.lists.push((key, items));
+            } else if value.contains('.') && value.parse::<f64>().is_ok() && value.parse::<i64>().is_err() {
+                vars.exact.insert(name.clone(), value.clone());
+            } else {
+                vars.parsed.insert(name.clone(), value.clone());
+            }
+        }
+        vars.lists.sort();
+        vars
+    }
+}
+
+/// Variables the kubelet injects for a Service whose name starts with `mkopo` (service links):
+/// `MKOPO[_<REST>]_SERVICE_HOST`, `..._SERVICE_PORT[_<NAME>]`, `..._PORT` and
+/// `..._PORT_<port>_<TCP|UDP|SCTP>[_PROTO|_PORT|_ADDR]`. Settings always use `__` between parts, so no
+/// setting has one of these shapes; everything else is still checked for typos.
+fn is_service_link(name: &str) -> bool {
+    if name.contains("__") {
+        return false;
+    }
+    let Some(rest) = name.strip_prefix("MKOPO") else { return false };
+    let parts: Vec<&str> = rest.split('_').skip(1).collect();
+    let is_proto = |p: &str| matches!(p, "TCP" | "UDP" | "SCTP");
+    (0..parts.len()).any(|i| match &parts[i..] {
+        ["SERVICE", "HOST"] | ["SERVICE", "PORT"] | ["PORT"] => true,
+        ["SERVICE", "PORT", name @ ..] => !name.is_empty(),
+        ["PORT", port, proto] => port.parse::<u16>().is_ok() && is_proto(proto),
+        ["PORT", port, proto, "PROTO" | "PORT" | "ADDR"] => port.parse::<u16>().is_ok() && is_proto(proto),
+        _ => false,
+    })
+}
+
 fn read(path: &Path) -> Result<String, LoadError> {
     std::fs::read_to_string(path).map_err(|cause| LoadError::Read { path: path.to_owned(), cause })
 }
@@ -147,41 +201,21 @@ pub fn load() -> Result<Settings, LoadError> {
 /// Loads and validates settings from an explicit source; the single entry point tests use too.
 pub fn load_from(source: &ConfigSource) -> Result<Settings, LoadError> {
     let environment = source.environment()?;
-    let mut env_layer = EnvSource::with_prefix("MKOPO")
+    let vars = EnvVars::sort(&source.env);
+    let env_layer = EnvSource::with_prefix("MKOPO")
         .prefix_separator("_")
         .separator("__")
         .try_parsing(true)
-        .list_separator(",")
-        .source(Some(
-            source
-                .env
-                .iter()
-                .filter(|(k, _)| k.as_str() != "MKOPO_CONFIG_DIR")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ));
-    for key in LIST_KEYS {
-        env_layer = env_layer.with_list_parse_key(key);
-    }
-    // Wallet names are free, so their secret lists are found by the variable's suffix.
-    for var in
-        source.env.keys().filter(|k| k.starts_with("MKOPO_WALLETS__GENERIC__") && k.ends_with("__WEBHOOK_SECRETS"))
-    {
-        let key = var["MKOPO_".len()..].to_ascii_lowercase().replace("__", ".");
-        env_layer = env_layer.with_list_parse_key(&key);
-    }
+        .source(Some(vars.parsed));
     // Values like "0.11" would be parsed as binary floats, which the money deserializer refuses: they are
     // layered again, as text, on top (amounts and rates are parsed exactly from that text).
-    let fractional = |v: &str| v.contains('.') && v.parse::<f64>().is_ok() && v.parse::<i64>().is_err();
-    let exact_layer = EnvSource::with_prefix("MKOPO").prefix_separator("_").separator("__").source(Some(
-        source
-            .env
-            .iter()
-            .filter(|(k, v)| k.as_str() != "MKOPO_CONFIG_DIR" && fractional(v) && !v.contains(','))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    ));
-    let merged = source.files(environment)?.add_source(env_layer).add_source(exact_layer).build()?;
+    let exact_layer = EnvSource::with_prefix("MKOPO").prefix_separator("_").separator("__").source(Some(vars.exact));
+    let mut builder = source.files(environment)?.add_source(env_layer).add_source(exact_layer);
+    // Lists are split here, so one element works like many (the config crate would read "1" as an integer).
+    for (key, items) in vars.lists {
+        builder = builder.set_override(key, items)?;
+    }
+    let merged = builder.build()?;
 
     let mut problems = Vec::new();
     let settings: Settings = serde_ignored::deserialize(merged, |path| {

@@ -63,12 +63,18 @@ pub fn validate(s: &Settings) -> Vec<String> {
         );
     }
 
-    match s.wallets.generic.get(&s.wallets.default) {
-        None => {
-            need(false, format!("wallets.default = {:?} names no wallet under [wallets.generic]", s.wallets.default))
-        }
-        Some(_) if s.wallets.uses_sandbox() => {}
-        Some(_) => {}
+    // Startup pays out through a generic wallet of that name, or through Daraja.
+    let default = s.wallets.default.as_str();
+    if default == "daraja" {
+        need(
+            s.wallets.daraja.is_some(),
+            "wallets.default = \"daraja\" needs the [wallets.daraja] settings (MKOPO_WALLETS__DARAJA__<KEY>)".into(),
+        );
+    } else if !s.wallets.generic.contains_key(default) {
+        need(
+            false,
+            format!("wallets.default = {default:?} names no wallet under [wallets.generic] and is not \"daraja\""),
+        );
     }
     for (name, wallet) in &s.wallets.generic {
         let sandbox_mount =

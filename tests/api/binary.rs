@@ -97,6 +97,28 @@ async fn the_gateway_can_be_pointed_at_a_standalone_sandbox_lms_by_environment()
     assert_eq!(sandbox_mount.status(), 404, "http mode mounts no sandbox");
 }
 
+#[tokio::test]
+async fn the_gateway_boots_in_a_pod_with_kubernetes_service_links() {
+    // What the kubelet injects for a Service named `mkopo` (and one named `mkopo-redis`).
+    let gateway = start(
+        &["serve"],
+        &[
+            ("MKOPO_SERVER__PORT", "0"),
+            ("MKOPO_SERVICE_HOST", "10.96.0.11"),
+            ("MKOPO_SERVICE_PORT", "8080"),
+            ("MKOPO_SERVICE_PORT_HTTP", "8080"),
+            ("MKOPO_PORT", "tcp://10.96.0.11:8080"),
+            ("MKOPO_PORT_8080_TCP", "tcp://10.96.0.11:8080"),
+            ("MKOPO_PORT_8080_TCP_PROTO", "tcp"),
+            ("MKOPO_PORT_8080_TCP_PORT", "8080"),
+            ("MKOPO_PORT_8080_TCP_ADDR", "10.96.0.11"),
+            ("MKOPO_REDIS_SERVICE_HOST", "10.96.0.12"),
+            ("MKOPO_REDIS_PORT_6379_TCP", "tcp://10.96.0.12:6379"),
+        ],
+    );
+    wait_ready(&format!("{}/readyz", base_of(&gateway.first_line))).await;
+}
+
 #[test]
 fn check_config_refuses_production_without_its_settings() {
     let output = Command::new(env!("CARGO_BIN_EXE_mkopo"))

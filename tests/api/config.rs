@@ -229,3 +229,38 @@ fn impossible_lms_generation_and_quote_settings_are_refused() {
     let table = problems(&repo_config().with_env("MKOPO_LMS__QUOTES__1__RULE", "fee_table"));
     assert!(table.contains("needs at least one band"), "{table}");
 }
+
+#[test]
+fn a_one_element_list_comes_from_the_environment_like_a_longer_one() {
+    for (value, want) in [("1", vec!["1"]), ("2,3", vec!["2", "3"]), ("p-7", vec!["p-7"])] {
+        let s = load_from(&repo_config().with_env("MKOPO_LMS__PRODUCT_IDS", value)).unwrap();
+        assert_eq!(s.lms.product_ids, want, "{value}");
+    }
+    let s = load_from(&repo_config().with_env("MKOPO_USSD__AMOUNT_PRESETS", "5000")).unwrap();
+    assert_eq!(s.ussd.amount_presets, [5000]);
+    let s = load_from(&repo_config().with_env("MKOPO_MONEY__PAYOUT_POLL_SCHEDULE", "30s")).unwrap();
+    assert_eq!(s.money.payout_poll_schedule, [std::time::Duration::from_secs(30)]);
+}
+
+#[test]
+fn kubernetes_service_links_are_ignored_and_real_keys_still_checked() {
+    let links = [
+        ("MKOPO_SERVICE_HOST", "10.0.0.11"),
+        ("MKOPO_SERVICE_PORT", "8080"),
+        ("MKOPO_SERVICE_PORT_HTTP", "8080"),
+        ("MKOPO_PORT", "tcp://10.0.0.11:8080"),
+        ("MKOPO_PORT_8080_TCP", "tcp://10.0.0.11:8080"),
+        ("MKOPO_PORT_8080_TCP_PROTO", "tcp"),
+        ("MKOPO_PORT_8080_TCP_PORT", "8080"),
+        ("MKOPO_PORT_8080_TCP_ADDR", "10.0.0.11"),
+        ("MKOPO_REDIS_SERVICE_HOST", "10.0.0.12"),
+        ("MKOPO_REDIS_PORT_6379_TCP_ADDR", "10.0.0.12"),
+    ];
+    let mut source = repo_config();
+    for (k, v) in links {
+        source = source.with_env(k, v);
+    }
+    load_from(&source).expect("service links do not stop the boot");
+    let typo = problems(&source.with_env("MKOPO_SERVER__PROT", "9000"));
+    assert!(typo.contains("unknown key `server.prot`"), "{typo}");
+}

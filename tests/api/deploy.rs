@@ -76,6 +76,7 @@ fn the_kubernetes_settings_and_secret_make_a_valid_production_configuration() {
     assert_eq!(settings.environment, Environment::Production);
     assert!(settings.ussd.dialects["africastalking"].enabled);
     assert_eq!(settings.ussd.menus_dir, "/etc/mkopo/menus");
+    assert_eq!(deployment["spec"]["template"]["spec"]["enableServiceLinks"], false, "no service-link variables");
 }
 
 #[test]
