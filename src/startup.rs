@@ -277,9 +277,13 @@ async fn build_money(
     let redis_url = settings.redis.url.as_ref().map(|u| u.expose_secret().trim().to_owned()).filter(|u| !u.is_empty());
     let store: SharedMoneyStore = match redis_url {
         Some(url) => Arc::new(
-            RedisMoneyStore::connect(&url, &settings.redis.key_prefix, settings.redis.connect_timeout)
-                .await
-                .context("connecting the money store (Redis)")?,
+            RedisMoneyStore::connect_with(
+                &url,
+                &settings.redis.key_prefix,
+                crate::store::RedisOptions::from_settings(&settings.redis),
+            )
+            .await
+            .context("connecting the money store (Redis)")?,
         ),
         None => {
             tracing::warn!("money store is in memory: callbacks, payouts and repayments are NOT durable (local only)");

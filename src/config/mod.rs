@@ -121,6 +121,9 @@ pub struct RedisSettings {
     pub key_prefix: String,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
+    /// Longest wait between two attempts to reconnect after Redis went away.
+    #[serde(with = "humantime_serde")]
+    pub reconnect_max_delay: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -1,5 +1,7 @@
 //! The one validation pass at boot. Every problem is collected, so an operator fixes them in one go.
 
+use std::time::Duration;
+
 use secrecy::ExposeSecret;
 
 use super::{Environment, LmsMode, Settings};
@@ -91,6 +93,11 @@ pub fn validate(s: &Settings) -> Vec<String> {
                 .into(),
         );
     }
+    need(
+        (Duration::from_millis(100)..=Duration::from_secs(60)).contains(&s.redis.reconnect_max_delay),
+        "redis.reconnect_max_delay must be between 100ms and 60s".into(),
+    );
+    need(!s.redis.connect_timeout.is_zero(), "redis.connect_timeout must be more than 0".into());
     if let Some(url) = &s.redis.url {
         let url = url.expose_secret();
         need(

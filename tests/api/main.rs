@@ -6,6 +6,7 @@ mod config;
 mod daraja;
 mod deploy;
 mod dial;
+mod heal;
 mod health;
 mod helpers;
 mod lms_client;

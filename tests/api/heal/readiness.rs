@@ -1,0 +1,1 @@
+//! `/readyz` under a stalled worker and a failing LMS.
