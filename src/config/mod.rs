@@ -49,6 +49,14 @@ pub struct Settings {
     pub ussd: UssdSettings,
     pub simulator: SimulatorSettings,
     pub metrics: MetricsSettings,
+    pub readiness: ReadinessSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReadinessSettings {
+    /// A background task is stalled after 3 of its intervals plus this without a finished loop.
+    #[serde(with = "humantime_serde")]
+    pub worker_stall_margin: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
