@@ -54,6 +54,11 @@ pub struct Settings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReadinessSettings {
+    /// `/readyz` reports the LMS down when this many of its latest attempts, all within `lms_window`,
+    /// were outages (503/5xx, timeouts, no connection); 0 turns that check off.
+    pub lms_failures: usize,
+    #[serde(with = "humantime_serde")]
+    pub lms_window: Duration,
     /// A background task is stalled after 3 of its intervals plus this without a finished loop.
     #[serde(with = "humantime_serde")]
     pub worker_stall_margin: Duration,

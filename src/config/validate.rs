@@ -98,6 +98,10 @@ pub fn validate(s: &Settings) -> Vec<String> {
         "redis.reconnect_max_delay must be between 100ms and 60s".into(),
     );
     need(!s.redis.connect_timeout.is_zero(), "redis.connect_timeout must be more than 0".into());
+    need(
+        s.readiness.lms_failures == 0 || !s.readiness.lms_window.is_zero(),
+        "readiness.lms_window must be more than 0 (or set readiness.lms_failures = 0 to turn the check off)".into(),
+    );
     if let Some(url) = &s.redis.url {
         let url = url.expose_secret();
         need(

@@ -1,6 +1,9 @@
 //! `GET /healthz`: the process is alive. `GET /readyz`: it can serve, meaning the session store answers,
-//! an LMS token can be obtained and no background task has stalled; otherwise 503 naming what is wrong
-//! and why.
+//! the LMS is not failing (its recent attempts were not all outages, and a token is held or can be
+//! obtained) and no background task has stalled; otherwise 503 naming what is wrong and why.
+//!
+//! The LMS verdict comes from what the client saw on real calls ([`crate::health::LmsHealth`]), so a
+//! probe never sends the LMS anything beyond a token request when none is held.
 
 use std::time::Duration;
 
@@ -30,6 +33,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
     };
     let lms = async {
+        // Recent outages win over a cached token: the token says nothing about whether the LMS answers.
+        let readiness = &state.readiness;
+        state.lms.health().verdict(readiness.lms_window, readiness.lms_failures).map_err(|e| format!("down: {e}"))?;
         match tokio::time::timeout(CHECK_TIMEOUT, state.lms.check_token()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(format!("down: {e}")),

@@ -1,4 +1,5 @@
-//! `/readyz` under a stalled worker: 503 naming the check and why, and ready again once it recovers.
+//! `/readyz` under a failing LMS and under a stalled worker: 503 naming the check and why, from what
+//! the gateway saw on real work (no probe calls the LMS), and ready again once it recovers.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,35 @@ async fn readyz(app: &TestApp) -> (u16, serde_json::Value) {
 
 fn fault(method: &str, path: &str, kind: FaultKind, count: u32, delay_ms: u64) -> Fault {
     Fault { method: method.into(), path: path.into(), kind, count, delay_ms }
+}
+
+#[tokio::test]
+async fn readyz_reports_the_lms_down_while_its_calls_keep_failing_though_a_token_is_held() {
+    let app = TestApp::spawn_with(|s| {
+        s.lms.retry.base = Duration::from_millis(1);
+        s.lms.retry.cap = Duration::from_millis(5);
+    })
+    .await;
+    let (status, body) = readyz(&app).await;
+    assert_eq!((status, &body["checks"]["lms"]), (200, &serde_json::json!("ok")), "{body}");
+
+    app.sandbox.inject_fault(fault("GET", "/v1/loans/external/*", FaultKind::Unavailable, 10, 0));
+    let failed = app.app_lms.get_loan("L0000000018").await;
+    assert!(failed.is_err(), "every attempt met the fault");
+    let (status, body) = readyz(&app).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["checks"]["store"], "ok");
+    let lms = body["checks"]["lms"].as_str().unwrap();
+    assert!(lms.starts_with("down: the last 3 LMS attempts within 30s failed"), "{lms}");
+    assert!(lms.contains("unavailable on GET /v1/loans/external/{id}"), "the endpoint template, never a path: {lms}");
+    assert!(body["message"].as_str().unwrap().contains("lms down"), "{body}");
+
+    // One answer from the LMS (a 404 is an answer) and it is ready again.
+    app.sandbox.clear_faults();
+    assert!(app.app_lms.get_loan("L0000000018").await.unwrap().is_none());
+    let (status, body) = readyz(&app).await;
+    assert_eq!(status, 200, "{body}");
+    app.stop().await;
 }
 
 #[tokio::test]
