@@ -109,7 +109,39 @@ pub fn validate(s: &Settings) -> Vec<String> {
             "redis.url must start with redis:// or rediss://".into(),
         );
     }
+    problems.extend(currency_problems(s));
     problems.extend(ussd_problems(s));
+    problems
+}
+
+/// Every wallet must move the currency the gateway lends in: a payment in another currency would be
+/// posted to a loan at face value (1,000 KES are not 1,000 TZS), so a mixed configuration never boots.
+fn currency_problems(s: &Settings) -> Vec<String> {
+    let lending = s.lms.currency.as_str();
+    let differs = |currency: &str| !currency.eq_ignore_ascii_case(lending);
+    let mut problems = Vec::new();
+    for (name, wallet) in s.wallets.generic.iter().filter(|(_, w)| differs(&w.currency)) {
+        problems.push(format!(
+            "wallets.generic.{name}.currency = {:?} differs from lms.currency = {lending:?}: wallet {name} would \
+             pay and collect {} against loans in {lending}; set wallets.generic.{name}.currency = {lending:?} or \
+             remove the wallet",
+            wallet.currency, wallet.currency
+        ));
+    }
+    if let Some(daraja) = s.wallets.daraja.as_ref().filter(|d| differs(&d.currency)) {
+        problems.push(format!(
+            "wallets.daraja is enabled, but Daraja (M-Pesa Kenya) moves {:?} and lms.currency = {lending:?}: its \
+             payments would be posted to {lending} loans at face value; remove [wallets.daraja] or lend in {}",
+            daraja.currency, daraja.currency
+        ));
+    }
+    if s.wallets.uses_sandbox() && differs(&s.sandbox.wallet.currency) {
+        problems.push(format!(
+            "sandbox.wallet.currency = {:?} differs from lms.currency = {lending:?}: the sandbox wallet would pay \
+             and collect in another currency than the loans",
+            s.sandbox.wallet.currency
+        ));
+    }
     problems
 }
 

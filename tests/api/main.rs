@@ -3,6 +3,7 @@
 
 mod binary;
 mod config;
+mod config_currency;
 mod daraja;
 mod deploy;
 mod dial;
