@@ -132,6 +132,8 @@ pub async fn process_entry(service: &MoneyService, entry: &InboxEntry) {
             }
         }
         Err(Deferred::Corrupt(why)) => {
+            // serde quotes the value it choked on, which can be the payer's number.
+            let why = crate::telemetry::redact_digits(&why);
             tracing::error!(event = entry.event_key, why, "unreadable event record; parked in suspense");
             let _ = service.store.list_add(OpsList::Suspense, &entry.event_key, service.now()).await;
         }

@@ -13,6 +13,7 @@ mod helpers;
 mod lms_client;
 mod lms_contract;
 mod lms_token;
+mod log_masking;
 mod metrics;
 mod money;
 mod readme;
