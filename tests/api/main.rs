@@ -3,9 +3,11 @@
 
 mod binary;
 mod config;
+mod config_currency;
 mod daraja;
 mod deploy;
 mod dial;
+mod heal;
 mod health;
 mod helpers;
 mod lms_client;
@@ -13,6 +15,7 @@ mod lms_contract;
 mod lms_generations;
 mod lms_token;
 mod lms_undo;
+mod log_masking;
 mod metrics;
 mod money;
 mod readme;

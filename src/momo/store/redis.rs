@@ -1,17 +1,21 @@
 //! The Redis backend: one stream (`{prefix}:inbox`, consumer group `alloc`), `SET NX` dedupe keys,
 //! hashes for records and versioned documents, sorted sets for timers and operator lists. Every step
 //! that touches several keys is one Lua script, so a crash never leaves half of it behind.
+//!
+//! Commands go through [`Connections`] (a connection per thread that reconnects by itself). Blocking
+//! stream reads have a connection per consumer, dropped on any error or timeout so the next read opens
+//! a fresh one. A Redis that lost its data answers `NOGROUP`: the stream and group are created again
+//! (`XGROUP CREATE ... MKSTREAM`) and the workers go on.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, MultiplexedConnection};
 use ::redis::{cmd, AsyncCommands, Script, Value};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 
+use super::redis_stream::{claimed_entries, pending_summary, read_entries, Readers};
 use super::{InboxEntry, InboxStats, Ingested, MoneyStore, OpsList, SetStats, Versioned};
-use crate::store::StoreError;
+use crate::store::{store_error, Connections, RedisOptions, StoreError};
 
 const GROUP: &str = "alloc";
 
@@ -34,36 +38,34 @@ if current ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', current + 1, 'body', ARGV[2])
 return 1";
 
-fn failed(e: ::redis::RedisError) -> StoreError {
-    StoreError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("no detail")))
+/// The group (or the whole stream) is gone: Redis restarted without its data, or was flushed.
+fn no_group(e: &::redis::RedisError) -> bool {
+    e.code() == Some("NOGROUP")
 }
 
 pub struct RedisMoneyStore {
     prefix: String,
     timeout: Duration,
-    client: ::redis::Client,
-    conn: ConnectionManager,
-    /// Blocking stream reads get a connection of their own per consumer, so they never hold up the
-    /// multiplexed connection every other command shares.
-    readers: tokio::sync::Mutex<HashMap<String, MultiplexedConnection>>,
+    connections: Connections,
+    readers: Readers,
     ingest: Script,
     take_due: Script,
     put_doc: Script,
 }
 
 impl RedisMoneyStore {
+    /// With the default reconnect backoff (tests and tools).
     pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client = ::redis::Client::open(url).map_err(failed)?;
-        let conn = tokio::time::timeout(timeout, ConnectionManager::new(client.clone()))
-            .await
-            .map_err(|_| StoreError::Timeout(timeout))?
-            .map_err(failed)?;
+        Self::connect_with(url, prefix, RedisOptions::new(timeout)).await
+    }
+
+    pub async fn connect_with(url: &str, prefix: &str, options: RedisOptions) -> Result<Self, StoreError> {
+        let connections = Connections::open(url, options).await?;
         let store = Self {
             prefix: prefix.to_owned(),
-            timeout,
-            client,
-            conn,
-            readers: tokio::sync::Mutex::default(),
+            timeout: options.timeout,
+            readers: Readers::new(connections.client().clone(), options.timeout),
+            connections,
             ingest: Script::new(INGEST),
             take_due: Script::new(TAKE_DUE),
             put_doc: Script::new(PUT_DOC),
@@ -76,8 +78,10 @@ impl RedisMoneyStore {
         format!("{}:{suffix}", self.prefix)
     }
 
+    /// Creates the inbox stream and its group if either is missing; from `0`, so entries added before
+    /// the group existed are read too.
     async fn create_group(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let created: Result<(), _> = cmd("XGROUP")
             .arg("CREATE")
             .arg(self.key("inbox"))
@@ -88,52 +92,25 @@ impl RedisMoneyStore {
             .await;
         match created {
             Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
-            other => other.map_err(failed),
+            other => other.map_err(|e| store_error(&e, self.timeout)),
         }
     }
 
+    /// After `NOGROUP`: the data is gone, so the group is made again and the caller reads nothing now.
+    async fn recreate_group(&self, during: &str) -> Result<(), StoreError> {
+        tracing::warn!(
+            during,
+            "the inbox stream or its consumer group was missing (Redis lost its data?); creating it again"
+        );
+        self.create_group().await
+    }
+
+    /// Every command is bounded by the connection itself ([`crate::store::Conn`]); this maps its errors.
     async fn bounded<T>(
         &self,
         fut: impl std::future::Future<Output = ::redis::RedisResult<T>>,
     ) -> Result<T, StoreError> {
-        tokio::time::timeout(self.timeout, fut).await.map_err(|_| StoreError::Timeout(self.timeout))?.map_err(failed)
-    }
-
-    async fn reader(&self, consumer: &str) -> Result<MultiplexedConnection, StoreError> {
-        let mut readers = self.readers.lock().await;
-        if let Some(conn) = readers.get(consumer) {
-            return Ok(conn.clone());
-        }
-        let conn = self.bounded(self.client.get_multiplexed_async_connection()).await?;
-        readers.insert(consumer.to_owned(), conn.clone());
-        Ok(conn)
-    }
-}
-
-/// Reads `[[id, [field, value, ...]], ...]` into inbox entries.
-fn entries(value: &Value) -> Vec<InboxEntry> {
-    let Value::Array(items) = value else { return Vec::new() };
-    items
-        .iter()
-        .filter_map(|item| {
-            let Value::Array(pair) = item else { return None };
-            let id = text(pair.first()?)?;
-            let Value::Array(fields) = pair.get(1)? else { return None };
-            let event_key = fields
-                .chunks(2)
-                .find(|kv| kv.first().and_then(text).as_deref() == Some("event"))?
-                .get(1)
-                .and_then(text)?;
-            Some(InboxEntry { id, event_key })
-        })
-        .collect()
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
-        Value::SimpleString(s) => Some(s.clone()),
-        _ => None,
+        fut.await.map_err(|e| store_error(&e, self.timeout))
     }
 }
 
@@ -144,7 +121,7 @@ fn millis(at: DateTime<Utc>) -> i64 {
 impl RedisMoneyStore {
     /// `ZCARD` and the lowest score of a sorted set, in one round trip.
     async fn set_stats(&self, name: &str) -> Result<SetStats, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let key = self.key(name);
         let (size, first): (u64, Vec<(String, i64)>) =
             self.bounded(::redis::pipe().zcard(&key).zrange_withscores(&key, 0, 0).query_async(&mut conn)).await?;
@@ -164,12 +141,12 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn next_sequence(&self) -> Result<u64, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.incr(self.key("seq:ref"), 1u64)).await
     }
 
     async fn ingest(&self, dedupe_key: &str, event_key: &str, record: &[u8]) -> Result<Ingested, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let mut invocation = self.ingest.prepare_invoke();
         invocation
             .key(self.key(dedupe_key))
@@ -183,17 +160,17 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn load_event(&self, event_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.hget(self.key(event_key), "record")).await
     }
 
     async fn save_event(&self, event_key: &str, record: &[u8]) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.hset::<_, _, _, ()>(self.key(event_key), "record", record)).await
     }
 
     async fn enqueue(&self, event_key: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(
             cmd("XADD").arg(self.key("inbox")).arg("*").arg("event").arg(event_key).query_async::<String>(&mut conn),
         )
@@ -202,7 +179,7 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn claim(&self, consumer: &str, count: usize, block: Duration) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut conn = self.reader(consumer).await?;
+        let mut conn = self.readers.get(consumer).await?;
         let mut read = cmd("XREADGROUP");
         read.arg("GROUP")
             .arg(GROUP)
@@ -214,78 +191,78 @@ impl MoneyStore for RedisMoneyStore {
             .arg("STREAMS")
             .arg(self.key("inbox"))
             .arg(">");
-        let reply = tokio::time::timeout(block + self.timeout, read.query_async::<Value>(&mut conn))
-            .await
-            .map_err(|_| StoreError::Timeout(block))?
-            .map_err(failed)?;
-        // Reply: [[stream, [[id, fields], ...]]] or nil.
-        let Value::Array(streams) = reply else { return Ok(Vec::new()) };
-        Ok(streams
-            .iter()
-            .filter_map(|s| match s {
-                Value::Array(pair) => pair.get(1).map(entries),
-                _ => None,
-            })
-            .flatten()
-            .collect())
+        let reply = match tokio::time::timeout(block + self.timeout, read.query_async::<Value>(&mut conn)).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) if no_group(&e) => {
+                self.recreate_group("XREADGROUP").await?;
+                return Ok(Vec::new());
+            }
+            Ok(Err(e)) => {
+                self.readers.drop(consumer).await;
+                return Err(store_error(&e, self.timeout));
+            }
+            Err(_) => {
+                self.readers.drop(consumer).await;
+                return Err(StoreError::Timeout(block + self.timeout));
+            }
+        };
+        Ok(read_entries(&reply))
     }
 
     async fn reclaim(&self, consumer: &str, min_idle: Duration, count: usize) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut conn = self.conn.clone();
-        let reply: Value = self
-            .bounded(
-                cmd("XAUTOCLAIM")
-                    .arg(self.key("inbox"))
-                    .arg(GROUP)
-                    .arg(consumer)
-                    .arg(min_idle.as_millis() as u64)
-                    .arg("0-0")
-                    .arg("COUNT")
-                    .arg(count)
-                    .query_async(&mut conn),
-            )
-            .await?;
-        // Reply: [next-id, [[id, fields], ...], [deleted ids]].
-        Ok(match reply {
-            Value::Array(parts) => parts.get(1).map(entries).unwrap_or_default(),
-            _ => Vec::new(),
-        })
+        let mut conn = self.connections.conn().await?;
+        let claimed = cmd("XAUTOCLAIM")
+            .arg(self.key("inbox"))
+            .arg(GROUP)
+            .arg(consumer)
+            .arg(min_idle.as_millis() as u64)
+            .arg("0-0")
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut conn)
+            .await;
+        let reply: Value = match claimed {
+            Err(e) if no_group(&e) => {
+                self.recreate_group("XAUTOCLAIM").await?;
+                return Ok(Vec::new());
+            }
+            other => other.map_err(|e| store_error(&e, self.timeout))?,
+        };
+        Ok(claimed_entries(&reply))
     }
 
     async fn ack(&self, entry: &InboxEntry) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let inbox = self.key("inbox");
         // Acknowledged entries are deleted so the stream stays small; the event record remains.
-        self.bounded(
-            ::redis::pipe()
-                .atomic()
-                .cmd("XACK")
-                .arg(&inbox)
-                .arg(GROUP)
-                .arg(&entry.id)
-                .cmd("XDEL")
-                .arg(&inbox)
-                .arg(&entry.id)
-                .query_async::<()>(&mut conn),
-        )
-        .await
+        let acked = ::redis::pipe()
+            .atomic()
+            .cmd("XACK")
+            .arg(&inbox)
+            .arg(GROUP)
+            .arg(&entry.id)
+            .cmd("XDEL")
+            .arg(&inbox)
+            .arg(&entry.id)
+            .query_async::<()>(&mut conn)
+            .await;
+        match acked {
+            // The group went with the data; nothing is pending any more, so there is nothing to ack.
+            Err(e) if no_group(&e) => self.recreate_group("XACK").await,
+            other => other.map_err(|e| store_error(&e, self.timeout)),
+        }
     }
 
     async fn inbox_stats(&self) -> Result<InboxStats, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let inbox = self.key("inbox");
         let length: u64 = self.bounded(conn.xlen(&inbox)).await?;
-        let pending: Value = self.bounded(cmd("XPENDING").arg(&inbox).arg(GROUP).query_async(&mut conn)).await?;
-        let (count, oldest) = match &pending {
-            Value::Array(parts) => (
-                match parts.first() {
-                    Some(Value::Int(n)) => *n as u64,
-                    _ => 0,
-                },
-                parts.get(1).and_then(text),
-            ),
-            _ => (0, None),
+        let pending: Value = match cmd("XPENDING").arg(&inbox).arg(GROUP).query_async(&mut conn).await {
+            // No group: nothing is pending; the workers create it again on their next read.
+            Err(e) if no_group(&e) => Value::Nil,
+            other => other.map_err(|e| store_error(&e, self.timeout))?,
         };
+        let (count, oldest) = pending_summary(&pending);
         let oldest_ms = oldest
             .and_then(|id| id.split('-').next().and_then(|ms| ms.parse::<i64>().ok()))
             .map_or(0, |ms| (Utc::now().timestamp_millis() - ms).max(0) as u64);
@@ -293,17 +270,17 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn list_add(&self, list: OpsList, member: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.zadd::<_, _, _, ()>(self.key(list.name()), member, millis(at))).await
     }
 
     async fn list_remove(&self, list: OpsList, member: &str) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.zrem::<_, _, i64>(self.key(list.name()), member)).await.map(|n| n > 0)
     }
 
     async fn list_members(&self, list: OpsList) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let members: Vec<(String, i64)> = self.bounded(conn.zrange_withscores(self.key(list.name()), 0, -1)).await?;
         Ok(members.into_iter().map(|(m, ms)| (m, Utc.timestamp_millis_opt(ms).single().unwrap_or_default())).collect())
     }
@@ -313,17 +290,17 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn schedule(&self, timer: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.zadd::<_, _, _, ()>(self.key("timers"), timer, millis(due))).await
     }
 
     async fn cancel(&self, timer: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.zrem::<_, _, ()>(self.key("timers"), timer)).await
     }
 
     async fn take_due(&self, now: DateTime<Utc>, lease: Duration, limit: usize) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let leased_until = millis(now) + lease.as_millis() as i64;
         let mut invocation = self.take_due.prepare_invoke();
         invocation.key(self.key("timers")).arg(millis(now)).arg(leased_until).arg(limit);
@@ -335,7 +312,7 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn load_doc(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let (version, body): (Option<u64>, Option<Vec<u8>>) = self
             .bounded(::redis::pipe().hget(self.key(key), "v").hget(self.key(key), "body").query_async(&mut conn))
             .await?;
@@ -346,7 +323,7 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn put_doc(&self, key: &str, expected: u64, body: &[u8]) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let mut invocation = self.put_doc.prepare_invoke();
         invocation.key(self.key(key)).arg(expected).arg(body);
         let written: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
@@ -354,17 +331,17 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn index_add(&self, index: &str, member: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.sadd::<_, _, ()>(self.key(&format!("index:{index}")), member)).await
     }
 
     async fn index_remove(&self, index: &str, member: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.srem::<_, _, ()>(self.key(&format!("index:{index}")), member)).await
     }
 
     async fn index_members(&self, index: &str) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.smembers(self.key(&format!("index:{index}")))).await
     }
 }
