@@ -34,6 +34,13 @@ async fn readyz_names_the_lms_when_no_token_can_be_obtained() {
     assert_eq!(body["checks"]["store"], "ok");
     assert!(body["checks"]["lms"].as_str().unwrap().starts_with("down:"), "{body}");
     assert!(!body.to_string().contains("wrong"), "the password never shows");
+
+    // What the Kubernetes probe asks: the LMS is reported but does not take the pod out of the Service.
+    let probe = reqwest::get(format!("{}/readyz?ignore=lms,workers", app.base)).await.unwrap();
+    assert_eq!(probe.status(), 200);
+    let body: serde_json::Value = probe.json().await.unwrap();
+    assert_eq!(body["status"], "ready (ignoring some checks)");
+    assert!(body["checks"]["lms"].as_str().unwrap().starts_with("down:"), "{body}");
     app.stop().await;
 }
 
