@@ -132,6 +132,74 @@ fn check_config_refuses_production_without_its_settings() {
     assert!(stderr.contains("redis.url is required in production"), "{stderr}");
 }
 
+/// A Kenyan lender's production settings: the LMS, Redis, one aggregator, and Daraja as the wallet.
+const DARAJA_LENDER: &[(&str, &str)] = &[
+    ("MKOPO_ENVIRONMENT", "production"),
+    ("MKOPO_REDIS__URL", "redis://redis.internal:6379"),
+    ("MKOPO_LMS__AUTH_BASE_URL", "https://api.dev.auth.bsa.ai"),
+    ("MKOPO_LMS__API_BASE_URL", "https://api.dev.bsa.ai"),
+    ("MKOPO_LMS__PARTNER_EMAIL", "ops@lender.example"),
+    ("MKOPO_LMS__PARTNER_PASSWORD", "partner-password"),
+    ("MKOPO_LMS__CURRENCY", "KES"),
+    ("MKOPO_USSD__CURRENCY", "KES"),
+    ("MKOPO_ADMIN__TOKEN", "ops-token"),
+    ("MKOPO_USSD__PATH_MAC_KEY", "a-production-mac-key-of-some-length"),
+    ("MKOPO_USSD__DIALECTS__AFRICASTALKING__ENABLED", "true"),
+    ("MKOPO_USSD__DIALECTS__AFRICASTALKING__PATH_TOKEN", "Zq8v0bXw3kT6yN1mR4pL7sD9fH2jC5gA"),
+    ("MKOPO_WALLETS__DEFAULT", "daraja"),
+    ("MKOPO_WALLETS__DARAJA__BASE_URL", "https://api.safaricom.co.ke"),
+    ("MKOPO_WALLETS__DARAJA__CONSUMER_KEY", "consumer-key"),
+    ("MKOPO_WALLETS__DARAJA__CONSUMER_SECRET", "consumer-secret"),
+    ("MKOPO_WALLETS__DARAJA__SHORTCODE", "600638"),
+    ("MKOPO_WALLETS__DARAJA__B2C_SHORTCODE", "600996"),
+    ("MKOPO_WALLETS__DARAJA__INITIATOR_NAME", "mkopo_api"),
+    ("MKOPO_WALLETS__DARAJA__SECURITY_CREDENTIAL", "c2VjdXJpdHktY3JlZGVudGlhbA=="),
+    ("MKOPO_WALLETS__DARAJA__STK_SHORTCODE", "174379"),
+    ("MKOPO_WALLETS__DARAJA__STK_PASSKEY", "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"),
+    ("MKOPO_WALLETS__DARAJA__PATH_TOKEN", "k3Jt9QwZp2Lx7VbN4mRc8A"),
+    ("MKOPO_WALLETS__DARAJA__CALLBACK_BASE_URL", "https://gw.lender.example"),
+];
+
+fn check_config(env: &[(&str, &str)], without: Option<&str>) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .arg("check-config")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied().filter(|(k, _)| Some(*k) != without))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_daraja_lender_passes_check_config_and_each_missing_daraja_setting_is_named() {
+    let complete = check_config(DARAJA_LENDER, None);
+    assert!(complete.status.success(), "{}", String::from_utf8_lossy(&complete.stderr));
+    for (key, named) in [
+        ("MKOPO_WALLETS__DARAJA__CONSUMER_KEY", "consumer_key"),
+        ("MKOPO_WALLETS__DARAJA__CONSUMER_SECRET", "consumer_secret"),
+        ("MKOPO_WALLETS__DARAJA__SHORTCODE", "shortcode"),
+        ("MKOPO_WALLETS__DARAJA__B2C_SHORTCODE", "b2c_shortcode"),
+        ("MKOPO_WALLETS__DARAJA__INITIATOR_NAME", "initiator_name"),
+        ("MKOPO_WALLETS__DARAJA__SECURITY_CREDENTIAL", "security_credential"),
+        ("MKOPO_WALLETS__DARAJA__STK_SHORTCODE", "stk_shortcode"),
+        ("MKOPO_WALLETS__DARAJA__STK_PASSKEY", "stk_passkey"),
+        ("MKOPO_WALLETS__DARAJA__PATH_TOKEN", "path_token"),
+        ("MKOPO_WALLETS__DARAJA__CALLBACK_BASE_URL", "callback_base_url"),
+    ] {
+        let output = check_config(DARAJA_LENDER, Some(key));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{key} missing must be refused");
+        assert!(stderr.contains(named), "{key}: the refusal names {named}: {stderr}");
+    }
+    // Daraja moves KES: a TZS lender cannot pick it.
+    let tzs: Vec<(&str, &str)> =
+        DARAJA_LENDER.iter().copied().filter(|(k, _)| !k.ends_with("LMS__CURRENCY") && !k.ends_with("USSD__CURRENCY")).collect();
+    let refused = check_config(&tzs, None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("KES"), "{}", String::from_utf8_lossy(&refused.stderr));
+}
+
 #[test]
 fn check_config_names_the_lms_generation_in_use() {
     let run = |envs: &[(&str, &str)]| {
