@@ -71,27 +71,42 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum SuspenseAction {
+    /// List the payments in suspense: why each could not be posted, its amount, payer and age.
     List,
-    Retry { id: String },
+    /// Re-drive one payment (after fixing the cause): refused parts are posted again with their original
+    /// idempotency keys, a payment that found no loan is allocated afresh.
+    Retry {
+        /// The event id from `mkopo suspense list`, e.g. `event:sandbox:HP5N8R2T4V`.
+        id: String,
+    },
 }
 
 /// Where the admin API is; defaults come from the settings (this machine's gateway, `admin.token`).
 #[derive(Debug, clap::Args)]
 pub struct AdminTarget {
+    /// The gateway's base URL; without it, this machine's gateway at `server.port`.
     #[arg(long, global = true)]
     url: Option<String>,
     /// The admin bearer token; without it, `admin.token` from the settings (`MKOPO_ADMIN__TOKEN`).
     #[arg(long, global = true)]
     token: Option<String>,
+    /// Print the admin API's JSON answer as it is, for scripts.
+    #[arg(long, global = true)]
+    json: bool,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command.unwrap_or(Command::Serve) {
         // A client: no logging, and the settings only when it needs this machine's gateway.
-        Command::Dial(args) => return crate::phone::terminal::run(args, || Ok(local_base(&config::load()?))).await,
+        Command::Dial(args) => {
+            return crate::phone::terminal::run(args, || Ok(local_base(&config::load_for_tools()?))).await
+        }
         command => command,
     };
-    let settings = config::load()?;
+    // The tools need none of production's settings: they load without the production checks.
+    let tool =
+        matches!(command, Command::CheckMenus { .. } | Command::SandboxLms { .. } | Command::SandboxWallet { .. });
+    let settings = if tool { config::load_for_tools()? } else { config::load()? };
     // Held to the end of the command, so the lines queued at shutdown are written out.
     let _log = telemetry::init(&settings.telemetry);
     match command {
@@ -107,18 +122,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckMenus { graph, dir } => check_menus(&settings, dir.as_deref(), graph),
         Command::Suspense { action: SuspenseAction::List, admin } => {
-            admin_call(&settings, &admin, "GET", "/admin/suspense").await
+            let body = admin_call(&settings, &admin, "GET", "/admin/suspense").await?;
+            admin.print(&body, crate::cli_admin::suspense_list)
         }
         Command::Suspense { action: SuspenseAction::Retry { id }, admin } => {
-            admin_call(&settings, &admin, "POST", &format!("/admin/suspense/{id}/retry")).await
+            let path = format!("/admin/suspense/{}/retry", percent_encoding::utf8_percent_encode(&id, SEGMENT));
+            let body = admin_call(&settings, &admin, "POST", &path).await?;
+            admin.print(&body, crate::cli_admin::retried)
         }
-        Command::Recon { admin } => admin_call(&settings, &admin, "GET", "/admin/reconciliation").await,
+        Command::Recon { admin } => {
+            let body = admin_call(&settings, &admin, "GET", "/admin/reconciliation").await?;
+            admin.print(&body, crate::cli_admin::recon_list)
+        }
     }
 }
 
-/// Calls the admin API and prints its JSON answer; a non-2xx answer is an error exit.
-async fn admin_call(settings: &Settings, target: &AdminTarget, method: &str, path: &str) -> anyhow::Result<()> {
-    use secrecy::ExposeSecret;
+/// Path-segment escaping for an event id (it holds `:`).
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b':');
+
+impl AdminTarget {
+    /// The answer as JSON (`--json`) or as lines for a person.
+    fn print(&self, body: &serde_json::Value, human: fn(&serde_json::Value) -> String) -> anyhow::Result<()> {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(body)?);
+        } else {
+            print!("{}", human(body));
+        }
+        Ok(())
+    }
+}
+
+/// Calls the admin API and returns its JSON answer; a non-2xx answer is an error naming its message.
+async fn admin_call(
+    settings: &Settings,
+    target: &AdminTarget,
+    method: &str,
+    path: &str,
+) -> anyhow::Result<serde_json::Value> {
     let base = target.url.clone().unwrap_or_else(|| local_base(settings));
     let token = target.token.clone().unwrap_or_else(|| settings.admin.token.expose_secret().to_owned());
     let client = reqwest::Client::new();
@@ -130,9 +171,11 @@ async fn admin_call(settings: &Settings, target: &AdminTarget, method: &str, pat
         request.bearer_auth(token).send().await.with_context(|| format!("cannot reach the admin API at {base}"))?;
     let status = response.status();
     let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
-    println!("{}", serde_json::to_string_pretty(&body)?);
-    anyhow::ensure!(status.is_success(), "the admin API answered {status}");
-    Ok(())
+    if !status.is_success() {
+        let message = body["message"].as_str().unwrap_or("no message");
+        anyhow::bail!("the admin API answered {status} ({}): {message}", body["code"].as_str().unwrap_or("?"));
+    }
+    Ok(body)
 }
 
 /// This machine's gateway, from the settings: `http://127.0.0.1:{server.port}` for a wildcard host.
@@ -145,10 +188,7 @@ fn local_base(settings: &Settings) -> String {
 }
 
 async fn sandbox_wallet(settings: Settings, host: &str, port: u16, callback_url: String) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        settings.environment != config::Environment::Production,
-        "the sandbox wallet cannot run in production"
-    );
+    warn_if_production(&settings, "sandbox wallet");
     let wallet = crate::sandbox::wallet::SandboxWallet::new(&settings.sandbox.wallet, callback_url)
         .map_err(|e| anyhow::anyhow!("sandbox wallet settings: {e}"))?;
     let listener = TcpListener::bind((host, port)).with_context(|| format!("cannot listen on {host}:{port}"))?;
@@ -162,26 +202,84 @@ async fn sandbox_wallet(settings: Settings, host: &str, port: u16, callback_url:
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let environment = settings.environment.as_str();
-    let lms_mode = settings.lms.mode;
-    let generation = settings.lms.generation.as_str();
+    let banner = Banner::of(&settings);
     let app = Application::build(settings).await?;
-    let base = app.base_url();
-    tracing::info!(%base, environment, lms_generation = generation, "mkopo is listening");
-    println!("mkopo listening on {base} ({environment}, LMS: {lms_mode:?}, {generation} API generation)");
-    println!("  health:      curl {base}/healthz   readiness: curl {base}/readyz");
-    if app.sandbox_lms().is_some() {
-        println!("  sandbox LMS: {base}/sandbox/lms/v1  (partner credentials in config/base.toml [sandbox.lms])");
-        println!("  try:         curl -u partner@sandbox.local:sandbox {base}/sandbox/lms/v1/auth/token");
-    }
+    banner.show(&app.base_url(), app.port(), app.sandbox_lms().is_some());
     app.run_until_stopped().await.context("the HTTP server stopped with an error")
 }
 
+/// What `mkopo serve` says when it listens: where it binds (and how to reach it from this machine), the
+/// USSD routes, the simulator and `mkopo dial` where they apply. Readable lines on a terminal; one JSON
+/// log line (nothing else on stdout) when the logs are JSON, so a log shipper never sees plain text.
+struct Banner {
+    environment: &'static str,
+    host: String,
+    json: bool,
+    lms: String,
+    ussd: Vec<String>,
+    simulator: bool,
+}
+
+impl Banner {
+    fn of(s: &Settings) -> Self {
+        let ussd = s
+            .ussd
+            .dialects
+            .iter()
+            .filter(|(_, d)| d.enabled)
+            .map(|(name, d)| {
+                let token = d.path_token.as_ref().is_some_and(|t| !t.expose_secret().is_empty());
+                format!("/ussd/{name}{}", if token { "/{path_token}" } else { "" })
+            })
+            .collect();
+        Self {
+            environment: s.environment.as_str(),
+            host: s.server.host.clone(),
+            json: s.telemetry.format == config::LogFormat::Json,
+            lms: format!(
+                "{} ({} API generation)",
+                format!("{:?}", s.lms.mode).to_lowercase(),
+                s.lms.generation.as_str()
+            ),
+            ussd,
+            simulator: s.simulator.enabled && s.environment != config::Environment::Production,
+        }
+    }
+
+    fn show(&self, base: &str, port: u16, sandbox_lms: bool) {
+        let bind =
+            if self.host.contains(':') { format!("[{}]:{port}", self.host) } else { format!("{}:{port}", self.host) };
+        let routes = self.ussd.join(" ");
+        if self.json {
+            tracing::info!(
+                bind,
+                base,
+                environment = self.environment,
+                lms = self.lms,
+                ussd = routes,
+                simulator = self.simulator,
+                "mkopo listening on {bind} ({base} from this machine)"
+            );
+            return;
+        }
+        println!("mkopo listening on {bind} ({base} from this machine; {}, LMS: {})", self.environment, self.lms);
+        println!("  health:      curl {base}/healthz   readiness: curl {base}/readyz");
+        if !self.ussd.is_empty() {
+            println!("  USSD:        POST {routes}");
+            println!("  dial:        mkopo dial   (a phone in this terminal, through {})", self.ussd[0]);
+        }
+        if self.simulator {
+            println!("  simulator:   {base}/simulator   (a phone in the browser)");
+        }
+        if sandbox_lms {
+            println!("  sandbox LMS: {base}/sandbox/lms/v1  (partner credentials in config/base.toml [sandbox.lms])");
+            println!("  try:         curl -u partner@sandbox.local:sandbox {base}/sandbox/lms/v1/auth/token");
+        }
+    }
+}
+
 async fn sandbox(settings: Settings, host: &str, port: u16) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        settings.environment != config::Environment::Production,
-        "the sandbox LMS cannot run in production"
-    );
+    warn_if_production(&settings, "sandbox LMS");
     let lms = SandboxLms::new(&settings.sandbox.lms).map_err(|e| anyhow::anyhow!("sandbox LMS settings: {e}"))?;
     let listener = TcpListener::bind((host, port)).with_context(|| format!("cannot listen on {host}:{port}"))?;
     let addr = listener.local_addr()?;
@@ -191,6 +289,14 @@ async fn sandbox(settings: Settings, host: &str, port: u16) -> anyhow::Result<()
         .run()
         .await
         .context("the sandbox LMS stopped with an error")
+}
+
+/// A standalone sandbox under production settings is allowed (it is a separate process nobody points a
+/// production gateway at by accident: the gateway refuses `lms.mode = sandbox` there), but said loudly.
+fn warn_if_production(settings: &Settings, what: &str) {
+    if settings.environment == config::Environment::Production {
+        eprintln!("warning: running the {what} under MKOPO_ENVIRONMENT=production; it holds test data in memory only");
+    }
 }
 
 /// `mkopo check-menus [--graph] [--dir DIR]`: the boot's menu checks, for reviews and CI.

@@ -4,6 +4,7 @@
 //! service so that tests can run the very same thing on port 0.
 
 pub mod cli;
+mod cli_admin;
 pub mod config;
 pub mod domain;
 pub mod health;

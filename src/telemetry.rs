@@ -51,7 +51,12 @@ pub fn init(settings: &TelemetrySettings) -> LogGuard {
                 let layer = fmt::layer().json().with_current_span(false).with_span_list(true);
                 registry.with(layer.with_writer(writer)).try_init()
             }
-            LogFormat::Pretty => registry.with(fmt::layer().with_target(false).with_writer(writer)).try_init(),
+            LogFormat::Pretty => {
+                // Colours only for a person at a terminal: piped into a file or a collector, escape codes
+                // are noise in every line.
+                let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+                registry.with(fmt::layer().with_target(false).with_ansi(ansi).with_writer(writer)).try_init()
+            }
         };
         // Another subscriber may already be installed (a test harness); keeping it is fine.
         let _ = installed;

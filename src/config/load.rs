@@ -198,8 +198,19 @@ pub fn load() -> Result<Settings, LoadError> {
     load_from(&ConfigSource::from_process())
 }
 
+/// Loads the settings for a tool that needs none of production's (`check-menus`, the standalone
+/// sandboxes, `dial`): the layers are read and unknown keys refused, but nothing is validated, so a
+/// production pod's environment without its secrets still runs them.
+pub fn load_for_tools() -> Result<Settings, LoadError> {
+    read_layers(&ConfigSource::from_process(), false)
+}
+
 /// Loads and validates settings from an explicit source; the single entry point tests use too.
 pub fn load_from(source: &ConfigSource) -> Result<Settings, LoadError> {
+    read_layers(source, true)
+}
+
+fn read_layers(source: &ConfigSource, validate: bool) -> Result<Settings, LoadError> {
     let environment = source.environment()?;
     let vars = EnvVars::sort(&source.env);
     let env_layer = EnvSource::with_prefix("MKOPO")
@@ -222,7 +233,7 @@ pub fn load_from(source: &ConfigSource) -> Result<Settings, LoadError> {
         problems.push(format!("unknown key `{path}` (check its spelling in config/base.toml)"))
     })?;
 
-    if environment == Environment::Production {
+    if validate && environment == Environment::Production {
         let files_only = source.files(environment)?.build()?;
         let wallet_keys: Vec<String> = files_only
             .get_table("wallets.generic")
@@ -242,7 +253,9 @@ pub fn load_from(source: &ConfigSource) -> Result<Settings, LoadError> {
             }
         }
     }
-    problems.extend(super::validate(&settings));
+    if validate {
+        problems.extend(super::validate(&settings));
+    }
     if problems.is_empty() {
         Ok(settings)
     } else {

@@ -15,7 +15,7 @@ pub use crate::momo::generic::GenericWalletSettings;
 pub use crate::momo::service::MoneySettings;
 pub use crate::sandbox::lms::SandboxLmsSettings;
 pub use crate::sandbox::wallet::SandboxWalletSettings;
-pub use load::{load, load_from, ConfigSource, LoadError};
+pub use load::{load, load_for_tools, load_from, ConfigSource, LoadError};
 pub use ussd::{DialectSettings, PinSettings, ScreenSettings, UssdSettings};
 pub use validate::validate;
 

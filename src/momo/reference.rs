@@ -49,6 +49,14 @@ impl Reference {
         (luhn_check_digit(digits).to_string() == check).then_some(Self(cleaned))
     }
 
+    /// Whether `typed` has the shape of a reference (`L`/`C` and ten digits), whatever its check digit:
+    /// a well-formed reference we do not hold is "not found", not "invalid".
+    pub fn well_formed(typed: &str) -> bool {
+        let cleaned: String = typed.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let bytes = cleaned.as_bytes();
+        bytes.len() == 11 && matches!(bytes[0], b'L' | b'C' | b'l' | b'c') && bytes[1..].iter().all(u8::is_ascii_digit)
+    }
+
     pub fn kind(&self) -> ReferenceKind {
         if self.0.starts_with('L') {
             ReferenceKind::Loan

@@ -49,6 +49,16 @@ fn refusal(request: &HttpRequest, admin: &Admin) -> Option<HttpResponse> {
         .then(|| json_error(StatusCode::UNAUTHORIZED, "unauthorized", "a valid admin bearer token is required"))
 }
 
+/// A text that is no reference of ours: 404 when it has a reference's shape (we hold none by that
+/// name), 400 when it cannot be one at all.
+fn unknown_reference(typed: &str) -> HttpResponse {
+    if Reference::well_formed(typed) {
+        json_error(StatusCode::NOT_FOUND, "not_found", "no such reference (its check digit is not one we mint)")
+    } else {
+        json_error(StatusCode::BAD_REQUEST, "invalid_reference", "not an mkopo reference: L or C and ten digits")
+    }
+}
+
 fn age_secs(since: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     (now - since).num_seconds().max(0)
 }
@@ -195,7 +205,7 @@ async fn disbursement(request: HttpRequest, reference: web::Path<String>, admin:
         return refused;
     }
     let Some(reference) = Reference::parse(&reference) else {
-        return json_error(StatusCode::BAD_REQUEST, "invalid_reference", "not an mkopo reference");
+        return unknown_reference(&reference);
     };
     match saga::load(&admin.money, &reference).await {
         Ok(Some((_, saga))) => HttpResponse::Ok().json(json!({
@@ -214,7 +224,7 @@ async fn collection(request: HttpRequest, reference: web::Path<String>, admin: w
         return refused;
     }
     let Some(reference) = Reference::parse(&reference) else {
-        return json_error(StatusCode::BAD_REQUEST, "invalid_reference", "not an mkopo reference");
+        return unknown_reference(&reference);
     };
     match collect::load(&admin.money, &reference).await {
         Ok(Some((_, c))) => HttpResponse::Ok().json(json!({

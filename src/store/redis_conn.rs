@@ -113,6 +113,21 @@ pub fn store_error(e: &RedisError, timeout: Duration) -> StoreError {
     StoreError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("no detail")))
 }
 
+/// Watches a second, bare connection for what a refusing Redis sends unasked: in protected mode it
+/// writes `-DENIED ...` on accept and hangs up, which the manager only ever sees as a dead connection and
+/// retries into a timeout. Raced against the manager's attempt; a normal Redis sends nothing unasked,
+/// so this never resolves and is dropped when the manager connects.
+async fn refusal(client: &redis::Client) -> Option<StoreError> {
+    use tokio::io::AsyncReadExt;
+    let redis::ConnectionAddr::Tcp(host, port) = &client.get_connection_info().addr else { return None };
+    let mut socket = tokio::net::TcpStream::connect((host.as_str(), *port)).await.ok()?;
+    let mut said = [0u8; 256];
+    let n = socket.read(&mut said).await.ok()?;
+    let text = String::from_utf8_lossy(&said[..n]);
+    let refusal = text.strip_prefix('-')?.trim();
+    Some(unavailable(format!("Redis refused the connection: {refusal}")))
+}
+
 /// What a thread's entry offers now; `None` when a new attempt is due.
 fn offer(entry: Option<&Entry>) -> Option<Found> {
     match entry {
@@ -178,18 +193,22 @@ impl Connections {
         let (client, options, epoch) = (self.client.clone(), self.options, self.epoch);
         let entries = Arc::downgrade(&self.entries);
         async move {
-            let opened = tokio::time::timeout(
+            let watched = client.clone();
+            let attempt = tokio::time::timeout(
                 options.timeout,
                 ConnectionManager::new_with_config(client, options.manager_config()),
-            )
-            .await;
+            );
+            let opened = tokio::select! {
+                opened = attempt => opened.map(|r| r.map_err(|e| store_error(&e, options.timeout))),
+                Some(refused) = refusal(&watched) => Ok(Err(refused)),
+            };
             let outcome = match opened {
                 Ok(Ok(conn)) => Ok(Arc::new(Slot {
                     conn,
                     last_answer_ms: AtomicU64::new(millis_since(epoch)),
                     wedged: AtomicBool::new(false),
                 })),
-                Ok(Err(e)) => Err(store_error(&e, options.timeout)),
+                Ok(Err(e)) => Err(e),
                 Err(_) => Err(StoreError::Timeout(options.timeout)),
             };
             let entry = match &outcome {

@@ -46,7 +46,7 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
 fn base_of(line: &str) -> String {
     let start = line.find("http://").unwrap_or_else(|| panic!("no URL in {line:?}"));
     let rest = &line[start..];
-    let end = rest[7..].find(['/', ' ', '\n']).map_or(rest.len(), |i| i + 7);
+    let end = rest[7..].find(['/', ' ', '\n', '"', ')']).map_or(rest.len(), |i| i + 7);
     rest[..end].to_owned()
 }
 
@@ -64,11 +64,18 @@ async fn wait_ready(url: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn the_default_run_command_serves_and_says_where() {
-    let gateway = start(&["serve"], &[("MKOPO_SERVER__PORT", "0")]);
-    assert!(gateway.first_line.contains("mkopo listening on http://127.0.0.1:"), "{}", gateway.first_line);
-    let base = base_of(&gateway.first_line);
+    let gateway = start(&["serve"], &[("MKOPO_SERVER__PORT", "0"), ("MKOPO_SERVER__HOST", "0.0.0.0")]);
+    let first = &gateway.first_line;
+    assert!(first.starts_with("mkopo listening on 0.0.0.0:"), "the real bind address: {first}");
+    assert!(first.contains("(http://127.0.0.1:") && first.contains("from this machine"), "{first}");
+    let base = base_of(first);
     let body: serde_json::Value = wait_ready(&format!("{base}/readyz")).await.json().await.unwrap();
     assert_eq!(body["checks"]["lms"], "ok", "the embedded sandbox LMS answers the gateway's client");
+    let banner = gateway.output.lock().unwrap().join("\n");
+    for shown in ["USSD:        POST /ussd/africastalking /ussd/beem /ussd/hubtel", "mkopo dial", "/simulator"] {
+        assert!(banner.contains(shown), "the banner shows {shown:?}:\n{banner}");
+    }
+    assert!(!banner.contains('\u{1b}'), "no colour codes off a terminal:\n{banner}");
 }
 
 #[tokio::test]
@@ -193,8 +200,11 @@ fn a_daraja_lender_passes_check_config_and_each_missing_daraja_setting_is_named(
         assert!(stderr.contains(named), "{key}: the refusal names {named}: {stderr}");
     }
     // Daraja moves KES: a TZS lender cannot pick it.
-    let tzs: Vec<(&str, &str)> =
-        DARAJA_LENDER.iter().copied().filter(|(k, _)| !k.ends_with("LMS__CURRENCY") && !k.ends_with("USSD__CURRENCY")).collect();
+    let tzs: Vec<(&str, &str)> = DARAJA_LENDER
+        .iter()
+        .copied()
+        .filter(|(k, _)| !k.ends_with("LMS__CURRENCY") && !k.ends_with("USSD__CURRENCY"))
+        .collect();
     let refused = check_config(&tzs, None);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("KES"), "{}", String::from_utf8_lossy(&refused.stderr));
@@ -247,7 +257,24 @@ async fn operators_list_suspense_from_the_shell() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(listed.contains("unknown_customer") && listed.contains("1000.00"), "{listed}");
+    assert!(listed.starts_with("1 payment in suspense:\n  event:"), "readable by default: {listed}");
+    assert!(listed.contains("mkopo suspense retry <id>"), "{listed}");
     assert!(!listed.contains("255714000001"), "the number is masked: {listed}");
+    let id = listed.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let as_json = Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .args(["suspense", "list", "--json", "--url", &base])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&as_json.stdout).expect("--json prints the API's JSON");
+    assert_eq!(body["items"][0]["id"], id.as_str());
+    let retried = Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .args(["suspense", "retry", &id, "--url", &base])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&retried.stdout);
+    assert!(retried.status.success() && said.starts_with(&format!("Re-driven {id}: it will be allocated")), "{said}");
     // The token as an operator's shell has it: the setting's own variable.
     let by_env = Command::new(env!("CARGO_BIN_EXE_mkopo"))
         .args(["recon", "--url", &base])
@@ -262,6 +289,36 @@ async fn operators_list_suspense_from_the_shell() {
         .output()
         .unwrap();
     assert!(!refused.status.success(), "a wrong token is an error exit");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("401"), "the refusal says why");
+    let unknown = Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .args(["suspense", "retry", "event:sandbox:NOPE", "--url", &base])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("404 Not Found (not_found): no such event"));
+}
+
+#[test]
+fn the_tools_run_under_production_settings_without_them() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mkopo"))
+            .args(args)
+            .env("MKOPO_ENVIRONMENT", "production")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    let menus = run(&["check-menus"]);
+    assert!(menus.status.success(), "{}", String::from_utf8_lossy(&menus.stderr));
+    assert!(String::from_utf8_lossy(&menus.stdout).starts_with("menus OK"));
+    let help = run(&["suspense", "retry", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("original idempotency keys"), "every subcommand has help");
+}
+
+#[tokio::test]
+async fn the_standalone_sandbox_runs_under_production_settings_with_a_warning() {
+    let sandbox = start(&["sandbox-lms", "--port", "0"], &[("MKOPO_ENVIRONMENT", "production")]);
+    assert!(sandbox.first_line.contains("sandbox LMS listening on"), "{}", sandbox.first_line);
 }
 
 #[tokio::test]
@@ -364,10 +421,11 @@ async fn json_log_lines_carry_the_request_spans_and_no_number_or_input() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let lines = gateway.output.lock().unwrap().clone();
 
-    // The banner (where it listens, what to try) is for people; every log line is one JSON object.
+    // In JSON mode even the banner is a log line: a log shipper never meets plain text.
+    let banner: serde_json::Value = serde_json::from_str(&gateway.first_line).expect("the banner is a JSON line");
+    assert!(banner["fields"]["bind"].as_str().unwrap().starts_with("127.0.0.1:"), "{banner}");
     let json: Vec<serde_json::Value> = lines
         .iter()
-        .filter(|l| !l.starts_with("  "))
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}")))
         .collect();
     let hop = json

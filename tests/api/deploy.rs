@@ -87,7 +87,10 @@ fn the_compose_file_names_only_real_settings_and_a_durable_redis() {
     assert_eq!(settings.redis.key_prefix, "mkopo");
     let redis = compose["services"]["redis"]["command"].to_string();
     assert!(redis.contains("--appendonly") && redis.contains("yes"), "Redis must keep an append-only file: {redis}");
-    assert_eq!(compose["services"]["mkopo"]["ports"][0], format!("{0}:{0}", settings.server.port));
+    assert_eq!(
+        compose["services"]["mkopo"]["ports"][0],
+        format!("${{MKOPO_HOST_PORT:-{0}}}:{0}", settings.server.port)
+    );
 }
 
 #[tokio::test]

@@ -340,3 +340,18 @@ async fn a_worker_killed_between_the_lms_call_and_its_ack_causes_no_double_post(
     assert_eq!(money.store.inbox_stats().await.unwrap().pending, 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_admin_api_answers_404_for_a_well_formed_reference_it_does_not_hold_and_400_for_garbage() {
+    let app = TestApp::spawn().await;
+    let get = |path: String| {
+        let client = reqwest::Client::new();
+        async move { client.get(path).bearer_auth("local-admin").send().await.unwrap().status().as_u16() }
+    };
+    let unknown = mkopo::momo::Reference::mint(mkopo::momo::reference::ReferenceKind::Loan, 777_777).unwrap();
+    assert_eq!(get(format!("{}/admin/disbursements/{unknown}", app.base)).await, 404);
+    assert_eq!(get(format!("{}/admin/disbursements/L0000000010", app.base)).await, 404, "a wrong check digit");
+    assert_eq!(get(format!("{}/admin/collections/C0000000018", app.base)).await, 404);
+    assert_eq!(get(format!("{}/admin/disbursements/not-a-ref", app.base)).await, 400);
+    app.stop().await;
+}

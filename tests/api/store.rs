@@ -357,3 +357,32 @@ async fn redis_save_and_unlock_survives_a_flushed_script_cache() {
     assert_eq!(store.save_and_unlock("doc", 1, b"old", ttl, "doc:lock2", &token).await.unwrap(), None, "CAS holds");
     assert_eq!(store.load_versioned("doc").await.unwrap(), Some((2, b"two".to_vec())));
 }
+
+/// A TCP server that answers every connection as a Redis in protected mode does, then hangs up.
+async fn protected_mode_redis() -> String {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket
+                .write_all(b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.\r\n")
+                .await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    format!("redis://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn a_redis_in_protected_mode_is_reported_as_such_not_as_a_timeout() {
+    let url = protected_mode_redis().await;
+    let started = std::time::Instant::now();
+    let error = match RedisStore::connect(&url, "mkopo-test", Duration::from_secs(2)).await {
+        Ok(store) => store.ping().await.unwrap_err(),
+        Err(e) => e,
+    };
+    let shown = error.to_string();
+    assert!(shown.contains("protected mode"), "the operator is told what Redis said: {shown}");
+    assert!(started.elapsed() < Duration::from_secs(2), "answered at once, not after the timeout");
+}
