@@ -34,7 +34,8 @@ pub struct UssdSettings {
     pub menus_dir: String,
     /// Languages offered, the default first; each needs `<lang>.ftl`.
     pub languages: Vec<String>,
-    /// Proxies whose `X-Forwarded-For` is believed for the dialects' IP allow-lists (CIDRs).
+    /// Moved to `server.trusted_proxies`, which every allow-list shares; still read when that is empty.
+    #[serde(default)]
     pub trusted_proxies: Vec<String>,
     /// How long the borrow screen waits for the payout before saying "you will get an SMS".
     #[serde(with = "humantime_serde")]

@@ -119,6 +119,24 @@ fn check_config_accepts_an_unpadded_webhook_secret_from_the_environment() {
 }
 
 #[test]
+fn trusted_proxies_live_under_server_and_the_old_ussd_key_is_still_read() {
+    let one = load_from(&repo_config().with_env("MKOPO_SERVER__TRUSTED_PROXIES", "10.0.0.0/8")).unwrap();
+    assert_eq!(one.trusted_proxies(), ("server.trusted_proxies", &["10.0.0.0/8".to_owned()][..]));
+    let two = load_from(&repo_config().with_env("MKOPO_SERVER__TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8")).unwrap();
+    assert_eq!(two.server.trusted_proxies, ["10.0.0.0/8", "fd00::/8"]);
+    let old = load_from(&repo_config().with_env("MKOPO_USSD__TRUSTED_PROXIES", "10.0.0.0/8")).unwrap();
+    assert_eq!(old.trusted_proxies(), ("ussd.trusted_proxies", &["10.0.0.0/8".to_owned()][..]));
+    let same = repo_config()
+        .with_env("MKOPO_USSD__TRUSTED_PROXIES", "10.0.0.0/8")
+        .with_env("MKOPO_SERVER__TRUSTED_PROXIES", "10.0.0.0/8");
+    assert!(load_from(&same).is_ok(), "a deployment mid-rename may set both alike");
+    let text = problems(&same.with_env("MKOPO_SERVER__TRUSTED_PROXIES", "172.16.0.0/12"));
+    assert!(text.contains("ussd.trusted_proxies has moved to server.trusted_proxies"), "{text}");
+    let text = problems(&repo_config().with_env("MKOPO_SERVER__TRUSTED_PROXIES", "10.0.0.0/8,ingress"));
+    assert!(text.contains("server.trusted_proxies: \"ingress\" is neither an IP address nor a CIDR range"), "{text}");
+}
+
+#[test]
 fn production_refuses_the_sandbox_wallet() {
     let text = problems(&production().with_env("MKOPO_WALLETS__DEFAULT", "sandbox"));
     assert!(text.contains("wallets.default = \"sandbox\" names no wallet"), "{text}");
