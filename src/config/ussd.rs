@@ -111,7 +111,8 @@ pub struct DialectSettings {
     /// Africa's Talking only: replies name the shown menu node in `at-ussd-hop-metadata` [false].
     #[serde(default)]
     pub hop_metadata: Option<bool>,
-    /// Beem only: a `continue` repeating the stored `(request_id, input)` is a duplicate [true].
+    /// Beem only: in sessions where Beem has echoed our `request_id`, a `continue` repeating the stored
+    /// `(request_id, input)` is a duplicate [true]; `false` never treats one as a duplicate.
     #[serde(default)]
     pub request_id_echo: Option<bool>,
     /// Hubtel only: camelCase field names (`sessionId`, `type`) are accepted besides PascalCase [true].
