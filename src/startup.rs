@@ -19,9 +19,10 @@ use tokio::task::JoinHandle;
 use crate::config::{LmsMode, ReadinessSettings, Settings};
 use crate::domain::clock::Clock;
 use crate::health::Liveness;
+use crate::domain::netguard::{AllowList, TrustedProxies};
 use crate::lms::{LmsClient, LmsClientConfig};
 use crate::metrics::Metrics;
-use crate::momo::daraja::callbacks::{CallbackRules, IpAllowList};
+use crate::momo::daraja::callbacks::CallbackRules;
 use crate::momo::daraja::client::DarajaClient;
 use crate::momo::daraja::wallet::DarajaWallet;
 use crate::momo::generic::GenericWalletClient;
@@ -94,18 +95,26 @@ impl Application {
         };
         let callbacks = Arc::new(Callbacks { wallets: callback_wallets(&settings)?, money: money.clone() });
         let admin = Arc::new(Admin { token: settings.admin.token.clone(), money: money.clone() });
+        let (proxies_key, _) = settings.trusted_proxies();
+        if proxies_key != "server.trusted_proxies" {
+            tracing::warn!(
+                "ussd.trusted_proxies has moved to server.trusted_proxies; it is still read, please rename it"
+            );
+        }
+        let proxies = settings.parsed_trusted_proxies().map_err(|bad| anyhow::anyhow!(bad.join("; ")))?;
         let daraja = match &settings.wallets.daraja {
             Some(d) => Some(Arc::new(DarajaCallbacks {
                 path_token: d.path_token.clone(),
-                allowed: IpAllowList::parse(&d.allowed_ips)
-                    .map_err(|e| anyhow::anyhow!("wallets.daraja.allowed_ips: {e}"))?,
+                allowed: AllowList::parse("wallets.daraja.allowed_ips", &d.allowed_ips)
+                    .map_err(|bad| anyhow::anyhow!(bad.join("; ")))?,
+                proxies: proxies.clone(),
                 rules: CallbackRules::from_settings(d).map_err(|e| anyhow::anyhow!("wallets.daraja: {e}"))?,
                 money: money.clone(),
             })),
             None => None,
         };
 
-        let ussd = Arc::new(build_ussd(&settings, store.clone(), &lms, &money, &metrics)?);
+        let ussd = Arc::new(build_ussd(&settings, &proxies, store.clone(), &lms, &money, &metrics)?);
         let providers = settings.wallets.generic.keys().map(String::as_str);
         let providers = providers.chain(settings.wallets.daraja.as_ref().map(|_| "daraja"));
         metrics.prime(ussd.dialects.values().map(|(d, _)| d.name()), providers);
@@ -231,6 +240,7 @@ impl Application {
 /// Loads and checks the menus, and assembles the USSD routes' shared state.
 fn build_ussd(
     settings: &Settings,
+    proxies: &TrustedProxies,
     store: SharedStore,
     lms: &LmsClient,
     money: &MoneyService,
@@ -243,7 +253,7 @@ fn build_ussd(
     let sessions = crate::session::Sessions::new(store, u.session_ttl, u.resume_window);
     let settings_arc = Arc::new(u.clone());
     let journeys = crate::journeys::Journeys::new(lms.clone(), money.clone(), sessions.clone(), settings_arc.clone());
-    let dialects = routes::ussd::UssdGateway::dialect_routes(u)
+    let dialects = routes::ussd::UssdGateway::dialect_routes(u, proxies)
         .map_err(|problems| anyhow::anyhow!("USSD dialect settings: {}", problems.join("; ")))?;
     Ok(routes::ussd::UssdGateway {
         menu: Arc::new(menu),

@@ -111,6 +111,25 @@ pub struct ServerSettings {
     pub workers: usize,
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    /// Proxies (addresses or CIDRs) whose `X-Forwarded-For` names the caller, for every IP allow-list
+    /// (USSD dialects, Daraja callbacks). A list, or one comma-separated string from the environment.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// A list of strings given as a list or as one comma-separated string (`MKOPO_SERVER__TRUSTED_PROXIES=10.0.0.7`
+/// is a one-element list, not a type error).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        One(String),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(list) => list,
+        OneOrMany::One(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -198,6 +217,23 @@ pub struct SandboxSettings {
 }
 
 impl Settings {
+    /// The proxies whose `X-Forwarded-For` is believed, and the key they came from:
+    /// `server.trusted_proxies`, else the key's old home `ussd.trusted_proxies` (still read, so a
+    /// deployment that set it keeps working; [`validate`] refuses the two set differently).
+    pub fn trusted_proxies(&self) -> (&'static str, &[String]) {
+        if self.server.trusted_proxies.is_empty() && !self.ussd.trusted_proxies.is_empty() {
+            ("ussd.trusted_proxies", &self.ussd.trusted_proxies)
+        } else {
+            ("server.trusted_proxies", &self.server.trusted_proxies)
+        }
+    }
+
+    /// The parsed [`Settings::trusted_proxies`]; the error names every bad entry under its key.
+    pub fn parsed_trusted_proxies(&self) -> Result<crate::domain::netguard::TrustedProxies, Vec<String>> {
+        let (key, entries) = self.trusted_proxies();
+        crate::domain::netguard::TrustedProxies::parse(key, entries)
+    }
+
     /// The local settings exactly as a fresh checkout runs them, for tests and tools.
     pub fn local_defaults() -> Self {
         load_from(&ConfigSource::embedded(Environment::Local)).expect("the embedded local settings are valid")

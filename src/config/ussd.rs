@@ -34,7 +34,8 @@ pub struct UssdSettings {
     pub menus_dir: String,
     /// Languages offered, the default first; each needs `<lang>.ftl`.
     pub languages: Vec<String>,
-    /// Proxies whose `X-Forwarded-For` is believed for the dialects' IP allow-lists (CIDRs).
+    /// Moved to `server.trusted_proxies`, which every allow-list shares; still read when that is empty.
+    #[serde(default)]
     pub trusted_proxies: Vec<String>,
     /// How long the borrow screen waits for the payout before saying "you will get an SMS".
     #[serde(with = "humantime_serde")]
@@ -110,7 +111,8 @@ pub struct DialectSettings {
     /// Africa's Talking only: replies name the shown menu node in `at-ussd-hop-metadata` [false].
     #[serde(default)]
     pub hop_metadata: Option<bool>,
-    /// Beem only: a `continue` repeating the stored `(request_id, input)` is a duplicate [true].
+    /// Beem only: in sessions where Beem has echoed our `request_id`, a `continue` repeating the stored
+    /// `(request_id, input)` is a duplicate [true]; `false` never treats one as a duplicate.
     #[serde(default)]
     pub request_id_echo: Option<bool>,
     /// Hubtel only: camelCase field names (`sessionId`, `type`) are accepted besides PascalCase [true].

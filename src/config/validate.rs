@@ -136,6 +136,16 @@ pub fn validate(s: &Settings) -> Vec<String> {
             "redis.url must start with redis:// or rediss://".into(),
         );
     }
+    let (ours, old) = (&s.server.trusted_proxies, &s.ussd.trusted_proxies);
+    need(
+        ours.is_empty() || old.is_empty() || ours == old,
+        "ussd.trusted_proxies has moved to server.trusted_proxies (every allow-list uses it) and the two differ: \
+         keep only server.trusted_proxies (MKOPO_SERVER__TRUSTED_PROXIES)"
+            .into(),
+    );
+    if let Err(bad) = s.parsed_trusted_proxies() {
+        problems.extend(bad);
+    }
     problems.extend(currency_problems(s));
     problems.extend(ussd_problems(s));
     problems
@@ -200,7 +210,9 @@ fn ussd_problems(s: &Settings) -> Vec<String> {
             problems.push(format!("ussd.dialects.{name} is not a dialect: use africastalking, beem or hubtel"));
         }
     }
-    if let Err(more) = crate::routes::ussd::UssdGateway::dialect_routes(u) {
+    // A bad proxy list is reported once above, not once per dialect.
+    let proxies = s.parsed_trusted_proxies().unwrap_or_default();
+    if let Err(more) = crate::routes::ussd::UssdGateway::dialect_routes(u, &proxies) {
         problems.extend(more);
     }
     if s.environment == Environment::Production {

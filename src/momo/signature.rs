@@ -4,8 +4,13 @@
 //! The body is verified as the exact raw bytes, before anything parses it. Several secrets may be
 //! active during a rotation; any `v1` entry matching any secret passes. MACs are compared in constant
 //! time and must be exactly 32 bytes.
+//!
+//! Secrets are read as the Standard Webhooks libraries read them: `whsec_` and then standard-alphabet
+//! base64, padded or not (the Python and JavaScript libraries mint and accept unpadded secrets).
 
-use base64::engine::general_purpose::STANDARD;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -23,16 +28,29 @@ pub struct WebhookSecret(Vec<u8>);
 pub enum SecretError {
     #[error("a webhook secret must start with `whsec_`")]
     Prefix,
-    #[error("a webhook secret must be standard base64 after `whsec_`")]
+    #[error("a webhook secret must be standard base64 after `whsec_` (A-Z a-z 0-9 + /, `=` padding optional)")]
     Base64,
+    // The libraries do not agree on URL-safe text (one refuses it, one silently drops `-` and `_` and
+    // so derives another key), so no wallet can sign with it interoperably: name it rather than guess.
+    #[error("a webhook secret must use the standard base64 alphabet: `-` and `_` (URL-safe base64) are not read the same way by every Standard Webhooks library")]
+    UrlSafe,
     #[error("a webhook secret must decode to 24..=64 bytes, found {0}")]
     Length(usize),
 }
 
+/// Standard alphabet, padding optional; misplaced or excess `=` is still refused.
+const SECRET_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
 impl WebhookSecret {
     pub fn parse(text: &str) -> Result<Self, SecretError> {
         let encoded = text.trim().strip_prefix("whsec_").ok_or(SecretError::Prefix)?;
-        let key = STANDARD.decode(encoded).map_err(|_| SecretError::Base64)?;
+        if encoded.contains(['-', '_']) {
+            return Err(SecretError::UrlSafe);
+        }
+        let key = SECRET_BASE64.decode(encoded).map_err(|_| SecretError::Base64)?;
         if !(24..=64).contains(&key.len()) {
             return Err(SecretError::Length(key.len()));
         }
@@ -243,5 +261,78 @@ mod tests {
         assert_eq!(WebhookSecret::parse("bWtv").err(), Some(SecretError::Prefix));
         assert_eq!(WebhookSecret::parse("whsec_!!").err(), Some(SecretError::Base64));
         assert_eq!(WebhookSecret::parse("whsec_bWtvcG8=").err(), Some(SecretError::Length(5)));
+        // Padding, when present, must be where base64 puts it.
+        assert_eq!(WebhookSecret::parse(&format!("{SECRET}=")).err(), Some(SecretError::Base64));
+        assert_eq!(
+            WebhookSecret::parse("whsec_bWtvcG8tdGVzdC12=ZWN0b3Itc2VjcmV0LTMyYnl0ZXM").err(),
+            Some(SecretError::Base64)
+        );
+        let url_safe = "whsec_bWtvcG8tdGVzdC12ZWN0b3Itc2VjcmV0LTMyYnl0ZXM-_w";
+        assert_eq!(WebhookSecret::parse(url_safe).err(), Some(SecretError::UrlSafe));
+    }
+
+    #[test]
+    fn an_unpadded_secret_is_the_same_key_as_its_padded_form() {
+        let unpadded = SECRET.trim_end_matches('=');
+        assert_ne!(unpadded, SECRET);
+        let body = V1_BODY.as_bytes();
+        assert_eq!(sign(&WebhookSecret::parse(unpadded).unwrap(), V1_ID, 1779700443, body), V1_SIG);
+        assert_eq!(check(V1_SIG, V1_ID, "1779700443", V1_BODY, 1779700453, &[unpadded]), Ok(()));
+        // Two `=` of padding dropped (a 32-byte key is 43 characters + one `=`; 25 bytes need two).
+        let two = format!("whsec_{}", STANDARD.encode([7u8; 25]));
+        assert!(two.ends_with("=="));
+        let key = |s: &str| WebhookSecret::parse(s).unwrap().0;
+        assert_eq!(key(two.trim_end_matches('=')), key(&two));
+    }
+
+    /// The vectors of the Standard Webhooks reference libraries' own test suites
+    /// (`libraries/python/tests/test_webhooks.py`, `libraries/javascript/src/webhook.test.ts` of
+    /// github.com/standard-webhooks/standard-webhooks).
+    mod standard_webhooks_vectors {
+        use super::*;
+
+        const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        const MSG_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+        const PAYLOAD: &str = r#"{"test": 2432232314}"#;
+        const TIMESTAMP: i64 = 1614265330;
+        const SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+        fn verify_at(signature: &str, now: i64) -> Result<(), VerifyError> {
+            let headers = SignedHeaders { id: Some(MSG_ID), timestamp: Some("1614265330"), signature: Some(signature) };
+            verify(&[WebhookSecret::parse(SECRET).unwrap()], headers, PAYLOAD.as_bytes(), now, DEFAULT_TOLERANCE_SECS)
+        }
+
+        #[test]
+        fn the_sign_function_vector() {
+            assert_eq!(sign(&WebhookSecret::parse(SECRET).unwrap(), MSG_ID, TIMESTAMP, PAYLOAD.as_bytes()), SIGNATURE);
+            assert_eq!(verify_at(SIGNATURE, TIMESTAMP), Ok(()));
+        }
+
+        #[test]
+        fn one_changed_bit_is_an_invalid_signature() {
+            let flipped = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=";
+            assert_eq!(verify_at(flipped, TIMESTAMP), Err(VerifyError::InvalidSignature));
+            assert_eq!(verify_at("v1,dawfeoifkpqwoekfpqoekf", TIMESTAMP), Err(VerifyError::InvalidSignature));
+            assert_eq!(verify_at(&SIGNATURE[..8], TIMESTAMP), Err(VerifyError::InvalidSignature));
+            assert_eq!(verify_at("v1,", TIMESTAMP), Err(VerifyError::InvalidSignature));
+        }
+
+        #[test]
+        fn a_multi_signature_header_passes_on_its_one_valid_entry() {
+            let other = "Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=";
+            let header = format!("v1,{other} v2,{other} {SIGNATURE} v1,{other}");
+            assert_eq!(verify_at(&header, TIMESTAMP), Ok(()));
+            assert_eq!(verify_at(&format!("v1,{other} v2,{other}"), TIMESTAMP), Err(VerifyError::InvalidSignature));
+        }
+
+        #[test]
+        fn five_minutes_either_way_and_not_a_second_more() {
+            for now in [TIMESTAMP - 300, TIMESTAMP + 300] {
+                assert_eq!(verify_at(SIGNATURE, now), Ok(()));
+            }
+            for now in [TIMESTAMP - 301, TIMESTAMP + 301] {
+                assert_eq!(verify_at(SIGNATURE, now), Err(VerifyError::TimestampOutOfTolerance));
+            }
+        }
     }
 }

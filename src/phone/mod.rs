@@ -8,6 +8,7 @@
 //!
 //! Nothing here logs: inputs (which can be PINs) travel only in request bodies.
 
+pub mod dialoguss;
 pub mod script;
 pub mod terminal;
 pub mod wire;

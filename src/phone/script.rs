@@ -19,13 +19,9 @@
 //! ```
 //!
 //! **dialoguss's** (<https://github.com/nndi-oss/dialoguss>): top-level `url`, `dial`, `phoneNumber`,
-//! `sessions: [{id, phoneNumber, description, steps: [{userInput, expect}]}]` (optional `components`
-//! with `componentId` on steps). Each session dials first (its first step is the dial screen) and every
-//! `expect` is the whole screen: it matches with or without a `CON `/`END ` prefix (a prefix, when
-//! given, must match too) and ignoring trailing whitespace. A step without `expect` is not checked.
-//! The older `text` key for inputs is read as `userInput`.
-
-use std::collections::HashMap;
+//! `sessions: [{id, phoneNumber, description, steps: [{userInput, expect, componentId}]}]` and
+//! `components`; every `expect` is the whole screen, compared exactly as dialoguss compares it
+//! (see [`super::dialoguss`]).
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
@@ -76,7 +72,7 @@ pub enum Action {
 pub enum Expect {
     /// mkopo: each fragment appears in the screen; `end` (if given) says CON or END.
     Fragments { all: Vec<String>, end: Option<bool> },
-    /// dialoguss: the whole screen, with an optional `CON `/`END ` prefix.
+    /// dialoguss: the whole screen after its one `CON `/`END ` prefix is removed, byte for byte.
     Screen(String),
 }
 
@@ -89,14 +85,8 @@ impl Expect {
                 all.iter().all(|f| text.contains(f.replace("\r\n", "\n").as_str()))
                     && end.is_none_or(|e| e == screen.end)
             }
-            Expect::Screen(whole) => {
-                let (kind, body) = match whole.trim_start() {
-                    s if s.starts_with("CON ") || s.starts_with("CON\n") => (Some(false), &s[4..]),
-                    s if s.starts_with("END ") || s.starts_with("END\n") => (Some(true), &s[4..]),
-                    _ => (None, whole.as_str()),
-                };
-                kind.is_none_or(|end| end == screen.end) && tidy(body) == tidy(&screen.text)
-            }
+            // dialoguss's `result != expect`: no trimming, no line-end folding, CON and END alike.
+            Expect::Screen(whole) => *whole == screen.text,
         }
     }
 
@@ -110,7 +100,22 @@ impl Expect {
                 }
                 format!("the screen to contain {}", parts.join(" and "))
             }
-            Expect::Screen(whole) => format!("the screen to read:\n{}", indent(whole.trim_end())),
+            Expect::Screen(whole) if whole.is_empty() => {
+                "an empty screen (the step has no `expect`, and dialoguss compares with the empty text)".into()
+            }
+            Expect::Screen(whole) => {
+                let mut told = format!("the screen to read:\n{}", indent(whole));
+                // The two ways a hand-written dialoguss file misses a screen it otherwise has right.
+                if whole.ends_with('\n') {
+                    told.push_str("\n  (the expectation ends in a newline, as a YAML `|` block does: use `|-`)");
+                }
+                if whole.starts_with("CON ") || whole.starts_with("END ") {
+                    told.push_str(
+                        "\n  (dialoguss removes the reply's CON/END prefix: leave it out of the expectation)",
+                    );
+                }
+                told
+            }
         }
     }
 
@@ -118,12 +123,6 @@ impl Expect {
     pub fn is_empty(&self) -> bool {
         matches!(self, Expect::Fragments { all, end: None } if all.is_empty())
     }
-}
-
-/// Lines without trailing whitespace, no trailing blank lines, `\n` line ends.
-fn tidy(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
-    lines.join("\n").trim_end().to_owned()
 }
 
 pub(super) fn indent(text: &str) -> String {
@@ -135,7 +134,7 @@ pub fn parse(yaml: &str) -> anyhow::Result<Journey> {
     let value: serde_norway::Value = serde_norway::from_str(yaml).context("the script is not valid YAML")?;
     let has = |key: &str| value.as_mapping().is_some_and(|m| m.contains_key(key));
     if has("sessions") {
-        dialoguss(serde_norway::from_str(yaml).context("not a dialoguss script")?)
+        super::dialoguss::journey(serde_norway::from_str(yaml).context("not a dialoguss script")?)
     } else if has("steps") {
         mkopo(serde_norway::from_str(yaml).context("not an mkopo script")?)
     } else {
@@ -215,90 +214,6 @@ fn nothing() -> Expect {
     Expect::Fragments { all: Vec::new(), end: None }
 }
 
-#[derive(Debug, Deserialize)]
-struct DialogussFile {
-    url: Option<String>,
-    dial: Option<String>,
-    #[serde(rename = "phoneNumber")]
-    phone_number: Option<String>,
-    sessions: Vec<DialogussSession>,
-    #[serde(default)]
-    components: Vec<ComponentNamespace>,
-}
-
-#[derive(Debug, Deserialize)]
-struct DialogussSession {
-    id: Option<String>,
-    #[serde(rename = "phoneNumber")]
-    phone_number: Option<String>,
-    description: Option<String>,
-    #[serde(default)]
-    steps: Vec<DialogussStep>,
-}
-
-#[derive(Debug, Deserialize)]
-struct DialogussStep {
-    step: Option<String>,
-    #[serde(rename = "userInput", alias = "text")]
-    user_input: Option<String>,
-    expect: Option<String>,
-    #[serde(rename = "componentId", alias = "componentid", alias = "componentID")]
-    component_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ComponentNamespace {
-    namespace: String,
-    #[serde(default)]
-    items: Vec<Component>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Component {
-    id: String,
-    #[serde(default)]
-    expect: String,
-}
-
-fn dialoguss(file: DialogussFile) -> anyhow::Result<Journey> {
-    anyhow::ensure!(!file.sessions.is_empty(), "the script has no sessions");
-    let components: HashMap<(&str, &str), &str> = file
-        .components
-        .iter()
-        .flat_map(|ns| ns.items.iter().map(move |c| ((ns.namespace.as_str(), c.id.as_str()), c.expect.as_str())))
-        .collect();
-    let mut sessions = Vec::new();
-    for (s, session) in file.sessions.iter().enumerate() {
-        let name = match (&session.id, &session.description) {
-            (Some(id), Some(d)) => format!("session {id} ({d})"),
-            (Some(id), None) => format!("session {id}"),
-            (None, Some(d)) => format!("session {} ({d})", s + 1),
-            (None, None) => format!("session {}", s + 1),
-        };
-        anyhow::ensure!(!session.steps.is_empty(), "{name} has no steps");
-        let mut steps = Vec::new();
-        for (i, step) in session.steps.iter().enumerate() {
-            let number = step.step.clone().unwrap_or_else(|| (i + 1).to_string());
-            // As in dialoguss, the first step is the dial: its input (if any) is not typed.
-            let action = if i == 0 { Action::Dial } else { Action::Send(step.user_input.clone().unwrap_or_default()) };
-            let expected = match (step.expect.as_deref().filter(|e| !e.is_empty()), step.component_id.as_deref()) {
-                (Some(e), _) => Some(e),
-                (None, Some(id)) if !id.is_empty() => {
-                    let (ns, id) = id.split_once('/').unwrap_or(("default", id));
-                    let found = components.get(&(ns, id));
-                    Some(*found.with_context(|| format!("{name}, step {number}: no component {ns}/{id}"))?)
-                }
-                _ => None,
-            };
-            let expect = expected.map_or_else(nothing, |e| Expect::Screen(e.to_owned()));
-            steps.push(Step { number, action, expect, retry: None });
-        }
-        let msisdn = session.phone_number.clone().or_else(|| file.phone_number.clone());
-        sessions.push(Session { name, id: session.id.clone(), msisdn, steps });
-    }
-    Ok(Journey { url: file.url, code: file.dial, dialect: None, sessions })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,27 +248,5 @@ mod tests {
         assert!(parse("steps:\n  - dial: true\n    retry: soon\n").is_err());
         assert!(parse("dialect: nokia\nsteps:\n  - expect: a\n").is_err());
         assert!(parse("hello: 1\n").unwrap_err().to_string().contains("`steps`"));
-    }
-
-    #[test]
-    fn a_dialoguss_script_reads_as_its_tool_does() {
-        let yaml = "url: http://localhost:7654\ndial: \"*1234*1234#\"\nphoneNumber: 265888123456\nsessions:\n  - id: 12345678910\n    description: Zikani\n    steps:\n      - expect: \"What is your name?\"\n      - userInput: \"Zikani\"\n        expect: |\n          Welcome, Zikani\n          1. Balance\n      - text: 2\n        expect: \"END Your balance is: MK 500\"\n";
-        let j = parse(yaml).unwrap();
-        assert_eq!((j.url.as_deref(), j.code.as_deref()), (Some("http://localhost:7654"), Some("*1234*1234#")));
-        let s = &j.sessions[0];
-        assert_eq!((s.id.as_deref(), s.msisdn.as_deref()), (Some("12345678910"), Some("265888123456")));
-        assert_eq!(s.steps[2].action, Action::Send("2".into()));
-        assert!(s.steps[1].expect.matches(&screen("Welcome, Zikani  \n1. Balance", false)));
-        assert!(s.steps[2].expect.matches(&screen("Your balance is: MK 500", true)));
-        assert!(!s.steps[2].expect.matches(&screen("Your balance is: MK 500", false)), "END prefix");
-        assert!(!s.steps[0].expect.matches(&screen("What is your name? Now", false)), "whole screen");
-    }
-
-    #[test]
-    fn dialoguss_components_supply_missing_expectations() {
-        let yaml = "sessions:\n  - id: a\n    steps:\n      - componentId: default/splash\n      - userInput: '1'\n        componentId: home\ncomponents:\n  - namespace: default\n    items:\n      - id: splash\n        expect: Welcome\n      - id: home\n        expect: Hello\n";
-        let j = parse(yaml).unwrap();
-        assert_eq!(j.sessions[0].steps[1].expect, Expect::Screen("Hello".into()));
-        assert!(parse(&yaml.replace("home\ncomp", "nope\ncomp")).is_err());
     }
 }

@@ -1,19 +1,19 @@
 //! Safaricom Daraja callbacks under `/v1/callbacks/daraja/{path_token}/...` (spec mobile-money §4.2).
 //! Daraja does not sign callbacks: the secret path token (compared in constant time; a mismatch is a
-//! 404) and the source-IP allow list (403) are the only proof of origin. Money-bearing callbacks are
+//! 404) and the source-IP allow list (403; the caller's address behind `server.trusted_proxies` is the
+//! forwarded one, as for every allow-list) are the only proof of origin. Money-bearing callbacks are
 //! stored by the same inbox script as every wallet before Daraja's exact acknowledgement is sent.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::domain::netguard::{AllowList, TrustedProxies};
 use crate::momo::collect;
 use crate::momo::daraja::callbacks::{
     self as cb, classify_bill_ref, parse_b2c_result, parse_c2b_confirmation, parse_queue_timeout, parse_status_result,
-    parse_stk_callback, path_token_matches, validate_c2b, BillRef, CallbackRules, CorrelationKey, IpAllowList,
-    PayoutResult,
+    parse_stk_callback, path_token_matches, validate_c2b, BillRef, CallbackRules, CorrelationKey, PayoutResult,
 };
 use crate::momo::daraja::wallet::collection_for_checkout;
 use crate::momo::service::MoneyService;
@@ -23,7 +23,8 @@ use crate::telemetry::redact_digits;
 
 pub struct DarajaCallbacks {
     pub path_token: SecretString,
-    pub allowed: IpAllowList,
+    pub allowed: AllowList,
+    pub proxies: TrustedProxies,
     pub rules: CallbackRules,
     pub money: MoneyService,
 }
@@ -53,21 +54,23 @@ fn refusal(request: &HttpRequest, token: &str, daraja: &DarajaCallbacks) -> Opti
         daraja.money.metrics.callback(PROVIDER, "refused");
         return Some(HttpResponse::NotFound().finish());
     }
-    let ip: Option<IpAddr> = request.peer_addr().map(|a| a.ip());
-    if !daraja.allowed.is_empty() && !ip.is_some_and(|ip| daraja.allowed.allows(ip)) {
-        tracing::warn!(ip = ?ip, "Daraja callback from an address outside daraja.allowed_ips");
+    let ip = super::client_ip(request, &daraja.proxies);
+    if !daraja.allowed.admits(ip) {
+        let peer = request.peer_addr().map(|a| a.ip());
+        tracing::warn!(ip = ?ip, peer = ?peer, "Daraja callback from an address outside daraja.allowed_ips");
         daraja.money.metrics.callback(PROVIDER, "refused");
         return Some(HttpResponse::Forbidden().finish());
     }
     None
 }
 
-fn raw(request: &HttpRequest, body: &web::Bytes, money: &MoneyService) -> RawCallback {
+fn raw(request: &HttpRequest, body: &web::Bytes, daraja: &DarajaCallbacks) -> RawCallback {
     RawCallback {
         body: body.to_vec(),
         headers: Default::default(),
-        received_at: money.now(),
-        source_ip: request.peer_addr().map(|a| a.ip().to_string()),
+        received_at: daraja.money.now(),
+        // The address the allow-list judged, so the stored callback says who sent it.
+        source_ip: super::client_ip(request, &daraja.proxies).map(|ip| ip.to_string()),
     }
 }
 
@@ -113,7 +116,7 @@ async fn two_part(
             ack(validate_c2b(&body, &daraja.rules, |_| known).ack())
         }
         ("c2b", "confirmation") => match parse_c2b_confirmation(&body, &daraja.rules) {
-            Ok(event) => match store(money, event, raw(&request, &body, money)).await {
+            Ok(event) => match store(money, event, raw(&request, &body, &daraja)).await {
                 Ok(()) => ack(cb::ACK_CONFIRMATION),
                 Err(()) => HttpResponse::InternalServerError().finish(),
             },
@@ -124,10 +127,10 @@ async fn two_part(
             }
         },
         ("b2c", "result") => {
-            payout_result(money, parse_b2c_result(&body, &daraja.rules.currency), &request, &body).await
+            payout_result(&daraja, parse_b2c_result(&body, &daraja.rules.currency), &request, &body).await
         }
         ("status", "result") => {
-            payout_result(money, parse_status_result(&body, &daraja.rules.currency), &request, &body).await
+            payout_result(&daraja, parse_status_result(&body, &daraja.rules.currency), &request, &body).await
         }
         ("b2c" | "status", "timeout") => {
             if let Ok(result) = parse_queue_timeout(&body) {
@@ -156,11 +159,12 @@ fn bill_reference(body: &[u8], rules: &CallbackRules) -> Option<Reference> {
 /// A B2C or status result: correlated to our reference, checked against the amount we asked for,
 /// then stored as a payout-result event the worker applies to the saga.
 async fn payout_result(
-    money: &MoneyService,
+    daraja: &DarajaCallbacks,
     parsed: Result<PayoutResult, cb::CallbackError>,
     request: &HttpRequest,
     body: &web::Bytes,
 ) -> HttpResponse {
+    let money = &daraja.money;
     let result = match parsed {
         Ok(result) => result,
         Err(error) => {
@@ -210,7 +214,7 @@ async fn payout_result(
         },
         outcome,
     };
-    match store(money, event, raw(request, body, money)).await {
+    match store(money, event, raw(request, body, daraja)).await {
         Ok(()) => ack(cb::ACK_ACCEPTED),
         Err(()) => HttpResponse::InternalServerError().finish(),
     }
@@ -246,7 +250,7 @@ async fn stk(
                     if reference.is_none() {
                         tracing::warn!("STK payment matched no collection; allocating it by phone number");
                     }
-                    match store(money, event, raw(&request, &body, money)).await {
+                    match store(money, event, raw(&request, &body, &daraja)).await {
                         Ok(()) => ack(cb::ACK_ACCEPTED),
                         Err(()) => HttpResponse::InternalServerError().finish(),
                     }

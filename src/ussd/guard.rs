@@ -6,21 +6,24 @@
 //! `dialects.<d>.*` settings once at startup; [`Guard::check`] does no IO: the route hands it the pieces of
 //! the request as a [`GuardInput`].
 //!
+//! The caller's address is decided by [`crate::domain::netguard`], the rule every allow-list shares.
 //! The token and the basic-auth credentials are kept only as SHA-256 digests and compared in constant
 //! time. Neither they nor the raw `Authorization` header ever appear in an error or a `Debug` output.
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
-use ipnet::IpNet;
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+
+use crate::domain::constant_time::{digest, digests_eq};
+use crate::domain::netguard::{AllowList, TrustedProxies};
 
 /// Shortest accepted path token: 32 URL-safe characters carry about 190 bits, beyond guessing.
 pub const MIN_TOKEN_LEN: usize = 32;
@@ -118,8 +121,8 @@ impl fmt::Debug for GuardInput<'_> {
 #[derive(Clone)]
 pub struct Guard {
     token: Option<[u8; 32]>,
-    ip_allow: Vec<IpNet>,
-    trusted_proxies: Vec<IpNet>,
+    ip_allow: AllowList,
+    trusted_proxies: TrustedProxies,
     /// Digest of `username:password`, the exact bytes a client base64-encodes.
     basic_auth: Option<[u8; 32]>,
 }
@@ -137,10 +140,10 @@ impl fmt::Debug for Guard {
 }
 
 impl Guard {
-    /// Validates `settings`: the token's length and alphabet, that every `ip_allow` and
-    /// `trusted_proxies` entry is an address or CIDR range, and that basic auth has both parts.
-    /// `trusted_proxies` are the proxies whose `X-Forwarded-For` is believed.
-    pub fn new(settings: &AccessSettings, trusted_proxies: &[String]) -> Result<Guard, GuardConfigError> {
+    /// Validates `settings`: the token's length and alphabet, that every `ip_allow` entry is an address
+    /// or CIDR range, and that basic auth has both parts. `trusted_proxies` (validated where they are
+    /// configured, `server.trusted_proxies`) are the proxies whose `X-Forwarded-For` is believed.
+    pub fn new(settings: &AccessSettings, trusted_proxies: &TrustedProxies) -> Result<Guard, GuardConfigError> {
         let mut problems = Vec::new();
 
         let token = settings.path_token.as_ref().map(|t| t.expose_secret()).filter(|t| !t.is_empty());
@@ -155,8 +158,10 @@ impl Guard {
             }
         }
 
-        let ip_allow = parse_nets("ip_allow", &settings.ip_allow, &mut problems);
-        let trusted_proxies = parse_nets("trusted_proxies", trusted_proxies, &mut problems);
+        let ip_allow = AllowList::parse("ip_allow", &settings.ip_allow).unwrap_or_else(|bad| {
+            problems.extend(bad);
+            AllowList::default()
+        });
 
         let basic_auth = settings.basic_auth.as_ref().map(|b| {
             let (user, password) = (b.username.as_str(), b.password.expose_secret());
@@ -176,6 +181,7 @@ impl Guard {
         if !problems.is_empty() {
             return Err(GuardConfigError { problems });
         }
+        let trusted_proxies = trusted_proxies.clone();
         Ok(Guard { token: token.map(|t| digest(t.as_bytes())), ip_allow, trusted_proxies, basic_auth })
     }
 
@@ -192,7 +198,7 @@ impl Guard {
     /// Checks in R10 order and stops at the first failure: path token, then address, then basic auth.
     pub fn check(&self, req: &GuardInput<'_>) -> Result<(), Refusal> {
         let token_ok = match (&self.token, req.path_token) {
-            (Some(expected), Some(given)) => same_digest(expected, &digest(given.as_bytes())),
+            (Some(expected), Some(given)) => digests_eq(expected, &digest(given.as_bytes())),
             (None, None) => true,
             // A token on a dialect without one, or none where one is required: no such route.
             _ => false,
@@ -201,79 +207,23 @@ impl Guard {
             return Err(Refusal::NotFound);
         }
 
-        if !self.ip_allow.is_empty() && !self.client_ip(req).is_some_and(|ip| any_contains(&self.ip_allow, ip)) {
+        if !self.ip_allow.admits(self.client_ip(req)) {
             return Err(Refusal::Forbidden);
         }
 
         if let Some(expected) = &self.basic_auth {
             let given = req.authorization.and_then(basic_credentials);
-            if !given.is_some_and(|creds| same_digest(expected, &digest(&creds))) {
+            if !given.is_some_and(|creds| digests_eq(expected, &digest(&creds))) {
                 return Err(Refusal::Unauthorized);
             }
         }
         Ok(())
     }
 
-    /// The caller's address: the peer, unless the peer is a trusted proxy, in which case the right-most
-    /// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries left of it were written by the
-    /// client and can say anything, hence the right-to-left walk. An unparseable header falls back to the
-    /// peer. IPv4-mapped IPv6 addresses come back as IPv4. Also useful for logs and rate limiting.
+    /// The caller's address under the shared trusted-proxy rule; also useful for logs.
     pub fn client_ip(&self, req: &GuardInput<'_>) -> Option<IpAddr> {
-        let peer = req.peer?.to_canonical();
-        if !any_contains(&self.trusted_proxies, peer) {
-            return Some(peer);
-        }
-        Some(req.forwarded_for.and_then(|xff| self.forwarded_client(xff)).unwrap_or(peer))
+        self.trusted_proxies.client_ip(req.peer, req.forwarded_for)
     }
-
-    fn forwarded_client(&self, xff: &str) -> Option<IpAddr> {
-        let mut leftmost = None;
-        for entry in xff.rsplit(',') {
-            let ip = parse_forwarded(entry)?;
-            if !any_contains(&self.trusted_proxies, ip) {
-                return Some(ip);
-            }
-            leftmost = Some(ip);
-        }
-        // Every hop is one of our proxies: the left-most is as close to the client as we can get.
-        leftmost
-    }
-}
-
-fn parse_nets(key: &str, entries: &[String], problems: &mut Vec<String>) -> Vec<IpNet> {
-    let mut nets = Vec::with_capacity(entries.len());
-    for entry in entries {
-        match parse_net(entry) {
-            Some(net) => nets.push(net),
-            None => problems.push(format!(
-                "{key}: {entry:?} is neither an IP address nor a CIDR range (e.g. 196.201.214.0/24 or 2001:db8::/32)"
-            )),
-        }
-    }
-    nets
-}
-
-/// A CIDR range, or a single address taken as /32 or /128. Host bits after the prefix are dropped.
-fn parse_net(entry: &str) -> Option<IpNet> {
-    let entry = entry.trim();
-    match entry.parse::<IpNet>() {
-        Ok(net) => Some(net.trunc()),
-        Err(_) => entry.parse::<IpAddr>().ok().map(IpNet::from),
-    }
-}
-
-/// An `X-Forwarded-For` entry: a bare address, or `addr:port` / `[v6]:port` as some proxies write it.
-fn parse_forwarded(entry: &str) -> Option<IpAddr> {
-    let entry = entry.trim();
-    let ip = entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))?;
-    Some(ip.to_canonical())
-}
-
-/// Matches the canonical form (so `::ffff:1.2.3.4` hits an IPv4 range) and the literal one (so a
-/// configured `::ffff:0:0/96` still works).
-fn any_contains(nets: &[IpNet], ip: IpAddr) -> bool {
-    let canonical = ip.to_canonical();
-    nets.iter().any(|net| net.contains(&canonical) || net.contains(&ip))
 }
 
 /// The decoded `user:password` bytes of a `Basic` header, or `None` if it is not one.
@@ -289,17 +239,6 @@ fn basic_credentials(header: &str) -> Option<Zeroizing<Vec<u8>>> {
     }
     let decoded = Zeroizing::new(BASE64.decode(credentials.trim()).ok()?);
     decoded.contains(&b':').then_some(decoded)
-}
-
-fn digest(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
-
-/// Both sides are digests of the same length, so neither the secret's length nor the position of the
-/// first wrong byte shows in the timing.
-fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(difference) == 0
 }
 
 #[cfg(test)]

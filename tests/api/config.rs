@@ -89,6 +89,53 @@ fn production_boots_with_everything_from_the_environment() {
     assert!(!s.wallets.uses_sandbox());
 }
 
+/// Secrets as the Python and npm `standardwebhooks` libraries mint them: `whsec_` + unpadded base64.
+const UNPADDED_SECRETS: &str =
+    "whsec_bWtvcG8tdGVzdC12ZWN0b3Itc2VjcmV0LTMyYnl0ZXM,whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+#[test]
+fn production_boots_with_unpadded_webhook_secrets_as_the_standard_webhooks_libraries_make_them() {
+    const VAR: &str = "MKOPO_WALLETS__GENERIC__HALOPESA__WEBHOOK_SECRETS";
+    let s = load_from(&production().with_env(VAR, UNPADDED_SECRETS)).unwrap();
+    assert_eq!(s.wallets.generic["halopesa"].secrets().unwrap().len(), 2);
+    let one = load_from(&production().with_env(VAR, "whsec_bWtvcG8tdGVzdC12ZWN0b3Itc2VjcmV0LTMyYnl0ZXM")).unwrap();
+    assert_eq!(one.wallets.generic["halopesa"].secrets().unwrap().len(), 1);
+    let text = problems(&production().with_env(VAR, "whsec_bWtvcG8tdGVzdC12ZWN0b3Itc2VjcmV0LTMyYnl0ZXM-_w"));
+    assert!(text.contains("webhook_secrets: a webhook secret must use the standard base64 alphabet"), "{text}");
+}
+
+#[test]
+fn check_config_accepts_an_unpadded_webhook_secret_from_the_environment() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .arg("check-config")
+        .env_remove("RUST_LOG")
+        .env("MKOPO_WALLETS__GENERIC__HALOPESA__BASE_URL", "https://wallet.example.com/v1")
+        .env("MKOPO_WALLETS__GENERIC__HALOPESA__API_KEY", "wallet-key")
+        .env("MKOPO_WALLETS__GENERIC__HALOPESA__WEBHOOK_SECRETS", UNPADDED_SECRETS)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn trusted_proxies_live_under_server_and_the_old_ussd_key_is_still_read() {
+    let one = load_from(&repo_config().with_env("MKOPO_SERVER__TRUSTED_PROXIES", "10.0.0.0/8")).unwrap();
+    assert_eq!(one.trusted_proxies(), ("server.trusted_proxies", &["10.0.0.0/8".to_owned()][..]));
+    let two = load_from(&repo_config().with_env("MKOPO_SERVER__TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8")).unwrap();
+    assert_eq!(two.server.trusted_proxies, ["10.0.0.0/8", "fd00::/8"]);
+    let old = load_from(&repo_config().with_env("MKOPO_USSD__TRUSTED_PROXIES", "10.0.0.0/8")).unwrap();
+    assert_eq!(old.trusted_proxies(), ("ussd.trusted_proxies", &["10.0.0.0/8".to_owned()][..]));
+    let same = repo_config()
+        .with_env("MKOPO_USSD__TRUSTED_PROXIES", "10.0.0.0/8")
+        .with_env("MKOPO_SERVER__TRUSTED_PROXIES", "10.0.0.0/8");
+    assert!(load_from(&same).is_ok(), "a deployment mid-rename may set both alike");
+    let text = problems(&same.with_env("MKOPO_SERVER__TRUSTED_PROXIES", "172.16.0.0/12"));
+    assert!(text.contains("ussd.trusted_proxies has moved to server.trusted_proxies"), "{text}");
+    let text = problems(&repo_config().with_env("MKOPO_SERVER__TRUSTED_PROXIES", "10.0.0.0/8,ingress"));
+    assert!(text.contains("server.trusted_proxies: \"ingress\" is neither an IP address nor a CIDR range"), "{text}");
+}
+
 #[test]
 fn production_refuses_the_sandbox_wallet() {
     let text = problems(&production().with_env("MKOPO_WALLETS__DEFAULT", "sandbox"));

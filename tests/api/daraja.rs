@@ -69,6 +69,61 @@ async fn a_wrong_path_token_is_a_404_and_a_foreign_address_a_403() {
     app.stop().await;
 }
 
+/// Safaricom's callback ranges as a lender lists them in `allowed_ips`.
+fn safaricom() -> Vec<String> {
+    vec!["196.201.214.0/24".into(), "196.201.212.0/24".into()]
+}
+
+/// Posts `body` as a proxy would forward it: the test's TCP peer is 127.0.0.1, `forwarded` its header.
+async fn post_forwarded(app: &TestApp, path: &str, body: &str, forwarded: &str) -> u16 {
+    let url = format!("{}{path}", app.base);
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("x-forwarded-for", forwarded)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_a_forwarded_safaricom_address_is_allowed_and_others_are_not() {
+    let app = TestApp::spawn_on_redis(|s| {
+        s.wallets.daraja = Some(daraja(safaricom(), "KES"));
+        s.server.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let path = format!("/v1/callbacks/daraja/{TOKEN}/c2b/confirmation");
+    assert_eq!(post_forwarded(&app, &path, D1, "203.0.113.9").await, 403, "a forwarded address outside the list");
+    // The caller wrote a Safaricom address on the left; our proxy appended the real one on the right.
+    assert_eq!(post_forwarded(&app, &path, D1, "196.201.214.200, 203.0.113.9").await, 403);
+    assert!(app.money.store.load_event("event:daraja:RKTQDM7W6S").await.unwrap().is_none());
+    assert_eq!(post_forwarded(&app, &path, D1, "196.201.214.200").await, 200);
+    let stored = app.money.store.load_event("event:daraja:RKTQDM7W6S").await.unwrap().expect("stored");
+    let record = EventRecord::from_bytes(&stored).unwrap();
+    assert_eq!(record.raw.source_ip.as_deref(), Some("196.201.214.200"), "the stored callback names its sender");
+    // A second proxy hop of ours in between is walked past.
+    assert_eq!(post_forwarded(&app, &path, D1, "196.201.212.10, 127.0.0.1").await, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forwarded_safaricom_address_from_a_peer_that_is_no_trusted_proxy_is_refused() {
+    let app = TestApp::spawn_on_redis(|s| s.wallets.daraja = Some(daraja(safaricom(), "KES"))).await;
+    let path = format!("/v1/callbacks/daraja/{TOKEN}/c2b/confirmation");
+    assert_eq!(post_forwarded(&app, &path, D1, "196.201.214.200").await, 403, "127.0.0.1 is not a trusted proxy");
+    let proxied_elsewhere = TestApp::spawn_on_redis(|s| {
+        s.wallets.daraja = Some(daraja(safaricom(), "KES"));
+        s.server.trusted_proxies = vec!["10.0.0.0/8".into()];
+    })
+    .await;
+    assert_eq!(post_forwarded(&proxied_elsewhere, &path, D1, "196.201.214.200").await, 403);
+    assert!(app.money.store.load_event("event:daraja:RKTQDM7W6S").await.unwrap().is_none());
+    app.stop().await;
+    proxied_elsewhere.stop().await;
+}
+
 #[tokio::test]
 async fn c2b_validation_rejects_only_what_is_neither_our_reference_nor_a_number() {
     let app = TestApp::spawn_on_redis(|s| s.wallets.daraja = Some(daraja(vec![], "KES"))).await;

@@ -133,6 +133,36 @@ async fn a_wrong_expectation_exits_non_zero_naming_the_step_the_expectation_and_
 }
 
 #[tokio::test]
+async fn a_dialoguss_expectation_is_the_exact_screen_so_a_block_newline_or_a_kept_prefix_fails_and_says_why() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    let welcome = "Welcome to Mkopo loans. Accept the terms to register.\n          1. Accept\n          2. Read terms\n          3. Decline";
+    let script = |name: &str, expect: &str| {
+        temp_script(
+            name,
+            &format!(
+                "sessions:\n  - id: {name}\n    phoneNumber: \"255713000720\"\n    steps:\n      - expect: {expect}\n"
+            ),
+        )
+    };
+    let block = script("block", &format!("|\n          {welcome}"));
+    let prefixed = script(
+        "prefixed",
+        "\"CON Welcome to Mkopo loans. Accept the terms to register.\\n1. Accept\\n2. Read terms\\n3. Decline\"",
+    );
+    let exact = script("exact", &format!("|-\n          {welcome}"));
+    for (path, hint) in [(&block, "use `|-`"), (&prefixed, "leave it out of the expectation")] {
+        let out = dial(&["--script", &path.to_string_lossy(), "--url", &app.base]).await;
+        let said = text(&out);
+        assert!(!out.status.success() && said.contains(hint), "{said}");
+    }
+    let out = dial(&["--script", &exact.to_string_lossy(), "--url", &app.base]).await;
+    assert!(out.status.success() && text(&out).contains("passed"), "{}", text(&out));
+    for path in [block, prefixed, exact] {
+        std::fs::remove_file(path).unwrap();
+    }
+}
+
+#[tokio::test]
 async fn the_interactive_phone_shows_each_screen_and_sends_each_line_of_stdin() {
     let app = TestApp::spawn_on_redis(|_| {}).await;
     for (i, dialect) in DIALECTS.into_iter().enumerate() {

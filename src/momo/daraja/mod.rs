@@ -21,9 +21,9 @@ pub mod urls;
 pub mod wallet;
 
 pub use callbacks::{
-    classify_bill_ref, ip_allowed, parse_b2c_result, parse_c2b_confirmation, parse_queue_timeout, parse_status_result,
+    classify_bill_ref, parse_b2c_result, parse_c2b_confirmation, parse_queue_timeout, parse_status_result,
     parse_stk_callback, path_token_matches, validate_c2b, BillRef, C2bValidation, CallbackError, CallbackRules,
-    CorrelationKey, IpAllowList, PayoutResult, StkCallback,
+    CorrelationKey, PayoutResult, StkCallback,
 };
 pub use client::{CollectionSubmit, DarajaClient, DarajaError, PayoutSubmit, StatusSubmit, StkQuery};
 pub use msisdn::UsableMsisdn;

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::msisdn::{UsableMsisdn, KE_COUNTRY_CODE, KE_PATTERN};
 use super::urls::CallbackUrls;
+use crate::domain::netguard::AllowList;
 
 pub const SANDBOX_BASE_URL: &str = "https://sandbox.safaricom.co.ke";
 pub const PRODUCTION_BASE_URL: &str = "https://api.safaricom.co.ke";
@@ -114,11 +115,8 @@ impl DarajaSettings {
         if let Err(error) = CallbackUrls::new(&self.callback_base_url, &self.path_token) {
             need(false, error.to_string());
         }
-        for entry in &self.allowed_ips {
-            need(
-                super::callbacks::IpAllowList::parse(std::slice::from_ref(entry)).is_ok(),
-                format!("daraja.allowed_ips entry {entry:?} is neither an IP address nor a CIDR range"),
-            );
+        if let Err(bad) = AllowList::parse("daraja.allowed_ips", &self.allowed_ips) {
+            bad.into_iter().for_each(|problem| need(false, problem));
         }
         need(!self.request_timeout.is_zero(), "daraja.request_timeout must be more than 0".into());
         if let Err(error) = UsableMsisdn::new(&self.usable_msisdn_pattern, &self.country_code) {

@@ -18,6 +18,7 @@ use secrecy::ExposeSecret;
 use tracing::Instrument;
 
 use crate::config::UssdSettings;
+use crate::domain::netguard::TrustedProxies;
 use crate::journeys::Journeys;
 use crate::menu::Menu;
 use crate::metrics::Metrics;
@@ -47,6 +48,7 @@ impl UssdGateway {
     /// The enabled dialects with their guards; every configuration problem at once.
     pub fn dialect_routes(
         settings: &UssdSettings,
+        proxies: &TrustedProxies,
     ) -> Result<BTreeMap<&'static str, (Dialect, DialectRoute)>, Vec<String>> {
         let mut routes = BTreeMap::new();
         let mut problems = Vec::new();
@@ -61,7 +63,7 @@ impl UssdGateway {
                 ip_allow: d.ip_allow.clone(),
                 basic_auth: d.basic_auth.clone(),
             };
-            let guard = match Guard::new(&access, &settings.trusted_proxies) {
+            let guard = match Guard::new(&access, proxies) {
                 Ok(g) => g,
                 Err(e) => {
                     problems.extend(e.problems.iter().map(|p| format!("ussd.dialects.{}.{p}", dialect.name())));
@@ -128,13 +130,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, gateway: Arc<UssdGateway>) {
         .service(web::resource("/ussd/{dialect}/{token}").route(web::post().to(hop)).route(web::get().to(hop_get)));
 }
 
-fn guard_input<'a>(req: &'a HttpRequest, token: Option<&'a str>) -> GuardInput<'a> {
-    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+fn guard_input<'a>(req: &'a HttpRequest, token: Option<&'a str>, forwarded_for: Option<&'a str>) -> GuardInput<'a> {
     GuardInput {
         path_token: token,
         peer: req.peer_addr().map(|a| a.ip()),
-        forwarded_for: header(header::HeaderName::from_static("x-forwarded-for")),
-        authorization: header(header::AUTHORIZATION),
+        forwarded_for,
+        authorization: req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
     }
 }
 
@@ -161,7 +162,8 @@ fn admit<'g>(
     events: bool,
 ) -> Result<(Dialect, &'g DialectRoute, Inbound), Box<HttpResponse>> {
     let Some((dialect, route)) = gateway.dialects.get(dialect_name) else { return Err(Box::new(empty(404))) };
-    if let Err(refusal) = route.guard.check(&guard_input(req, token)) {
+    let forwarded_for = super::forwarded_for(req);
+    if let Err(refusal) = route.guard.check(&guard_input(req, token, forwarded_for.as_deref())) {
         tracing::warn!(dialect = dialect.name(), %refusal, "USSD callback refused");
         gateway.metrics.hop_outcome(dialect.name(), "refused");
         let mut response = empty(refusal.status());

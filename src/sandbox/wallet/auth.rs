@@ -55,14 +55,9 @@ fn check_bearer(req: &HttpRequest, api_key: &str) -> Result<(), WalletError> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .ok_or_else(|| WalletError::unauthorized("the Authorization scheme must be Bearer"))?;
-    if constant_time_eq(token.as_bytes(), api_key.as_bytes()) {
+    if crate::domain::constant_time::eq(token.as_bytes(), api_key.as_bytes()) {
         Ok(())
     } else {
         Err(WalletError::unauthorized("invalid API key"))
     }
-}
-
-/// Compares without stopping at the first differing byte (the length is not secret).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

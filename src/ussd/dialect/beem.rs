@@ -1,5 +1,12 @@
 //! Beem Africa (spec §4): JSON `initiate` / `continue` / `terminate` with the latest input in
 //! `payload.response`; replies echo the envelope and carry `payload.request_id` = the screen's hop.
+//!
+//! Whether Beem echoes that `request_id` back on `continue` is unconfirmed, and a published integration
+//! sends `0` on every `continue`. So each session learns it: a `continue` carrying the id of our latest
+//! screen shows the echo, and only in a session that has shown it is a repeated `(request_id, input)` a
+//! duplicate (a retry names the screen it answered, one behind our latest). Elsewhere a subscriber who
+//! answers `1` on two screens in a row would have the second answer swallowed; there every `continue`
+//! is a fresh turn, and the effect keys (R2) keep a retried confirmation from moving money twice.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -92,15 +99,22 @@ pub(crate) fn derive(inbound: &Inbound, memo: Option<&HopMemo>, cfg: &DialectCfg
     match (&inbound.signal, memo) {
         (Signal::Begin { .. }, None) => Derived::Fresh {
             request: request(inbound, UssdEvent::Begin, "", 1),
-            fingerprint: Fingerprint::Beem { request_id: Some(0), input_mac: cfg.mac(b"") },
+            fingerprint: Fingerprint::Beem { request_id: Some(0), input_mac: cfg.mac(b""), echoes: false },
         },
         (Signal::Begin { .. }, Some(_)) => Derived::Duplicate,
         (Signal::Continue { .. }, None) => Derived::Expired,
         (Signal::Continue { input: Redacted(input), hint }, Some(memo)) => {
             let input_mac = cfg.mac(input.as_bytes());
-            let fingerprint = Fingerprint::Beem { request_id: *hint, input_mac };
+            // Answering our latest screen: new by definition, and proof that this Beem echoes our ids.
             let latest = hint.is_some_and(|id| id == u64::from(memo.last_sent_id));
-            if cfg.beem_request_id_echo && fingerprint == memo.fingerprint && !latest {
+            let (repeated, echoed) = match &memo.fingerprint {
+                Fingerprint::Beem { request_id, input_mac: stored, echoes } => {
+                    (request_id == hint && *stored == input_mac, *echoes)
+                }
+                _ => (false, false),
+            };
+            let fingerprint = Fingerprint::Beem { request_id: *hint, input_mac, echoes: echoed || latest };
+            if cfg.beem_request_id_echo && echoed && repeated && !latest {
                 Derived::Duplicate
             } else if memo.ended {
                 Derived::Ended

@@ -1,6 +1,14 @@
 //! Hubtel (spec §5): PascalCase JSON (camelCase aliases accepted unless `accept_camel_case = false`) with
 //! `Type` `Initiation` / `Response` / `Release` / `Timeout`; replies
-//! `{"Type":"Response"|"Release","Message":…,"ClientState":"<hop>"}`.
+//! `{"Type":"Response"|"Release","Message":…,"ClientState":"<hop>","Label":…,"DataType":…,"FieldType":"text"}`.
+//!
+//! Hubtel's Programmable Services also reach its app, web and POS channels, which render `Label`,
+//! `DataType` and `FieldType` rather than `Message`; Hubtel's .NET SDK fills them on every reply. A
+//! `Response` is an `input` screen (the subscriber types the option number or the amount), a `Release`
+//! a `display`; `Label` is the whole screen, since no option list (`Data`) is sent alongside.
+//!
+//! The channel is decided as that SDK's `IsUssd` decides it: `Platform` `USSD`, or an `Operator` that is
+//! a mobile network. Other channels are not served (they get `messages.unsupported`).
 
 use serde::{Deserialize, Serialize};
 
@@ -76,7 +84,7 @@ pub(crate) fn parse(body: &[u8], content_type: Option<&str>, cfg: &DialectCfg) -
     let msisdn = Msisdn::parse(&lenient::non_empty(w.mobile, "Mobile")?, &cfg.country_code)?;
     let service_code = w.service_code.as_deref().and_then(ServiceCode::parse);
     let message = w.message.unwrap_or_default();
-    let ussd = w.platform.as_deref().is_none_or(|p| p.trim_ascii().eq_ignore_ascii_case("USSD"));
+    let ussd = is_ussd(w.platform.as_deref(), w.operator.as_deref());
     let signal = match kind.as_str() {
         _ if !ussd => Signal::Unsupported,
         "initiation" => {
@@ -99,6 +107,47 @@ pub(crate) fn parse(body: &[u8], content_type: Option<&str>, cfg: &DialectCfg) -
         signal,
         echo: Echo::default(),
     })
+}
+
+/// The `Operator` values Hubtel's SDK takes for a USSD session (`ProgrammableServiceRequest.IsUssd`), plus
+/// Telecel, the name Vodafone Ghana trades under since 2024. App channels send their own names here
+/// (`Hubtel-Android`, `Hubtel IOS`, `Android POS`, `IOS HPOS`, `Hubtel-Mall`).
+const USSD_OPERATORS: &[&str] = &[
+    "glo",
+    "glo-gh",
+    "mtn",
+    "mtn-gh",
+    "tigo",
+    "tigo-gh",
+    "airtel",
+    "airtel-gh",
+    "vodafone",
+    "vodafone-gh",
+    "airteltigo",
+    "airteltigo-gh",
+    "telecel",
+    "telecel-gh",
+    "safaricom",
+    "safaricom-ke",
+];
+
+/// A USSD session when `Platform` says so or `Operator` is a mobile network, as the SDK decides. A body
+/// naming neither (a hand-written test, a simulator) is taken for USSD unless a `Platform` names another
+/// channel: the SDK would refuse it, but nothing in it points at an app.
+fn is_ussd(platform: Option<&str>, operator: Option<&str>) -> bool {
+    let (platform, operator) = (given(platform), given(operator));
+    if platform.is_some_and(|p| p.eq_ignore_ascii_case("ussd")) {
+        return true;
+    }
+    match operator {
+        Some(op) => USSD_OPERATORS.iter().any(|network| op.eq_ignore_ascii_case(network)),
+        None => platform.is_none(),
+    }
+}
+
+/// A field that is there and not blank.
+fn given(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim_ascii).filter(|v| !v.is_empty())
 }
 
 pub(crate) fn derive(inbound: &Inbound, memo: Option<&HopMemo>, _cfg: &DialectCfg) -> Derived {
@@ -137,6 +186,20 @@ struct Reply<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_state: Option<String>,
+    /// The rich channels' fields; left out of the notification acknowledgement, which shows nothing.
+    #[serde(flatten)]
+    rich: Option<Rich<'a>>,
+}
+
+/// `Label`, `DataType` and `FieldType` as Hubtel's app and web channels read them.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Rich<'a> {
+    label: &'a str,
+    /// `input` (an answer is expected) or `display` (the session ends on this screen).
+    data_type: &'static str,
+    /// The kind of input field; every answer to our screens is typed as text (digits included).
+    field_type: &'static str,
 }
 
 fn body(reply: &Reply<'_>) -> (&'static str, Vec<u8>) {
@@ -144,11 +207,12 @@ fn body(reply: &Reply<'_>) -> (&'static str, Vec<u8>) {
 }
 
 pub(crate) fn render(hop: u32, reply: &UssdReply) -> (&'static str, Vec<u8>) {
-    let r#type = if reply.end { "Release" } else { "Response" };
-    body(&Reply { r#type, message: &reply.text, client_state: Some(hop.to_string()) })
+    let (r#type, data_type) = if reply.end { ("Release", "display") } else { ("Response", "input") };
+    let rich = Rich { label: &reply.text, data_type, field_type: "text" };
+    body(&Reply { r#type, message: &reply.text, client_state: Some(hop.to_string()), rich: Some(rich) })
 }
 
 /// `{"Type":"Release","Message":""}` for `Release` and `Timeout` (expected body unconfirmed).
 pub(crate) fn ack() -> (&'static str, Vec<u8>) {
-    body(&Reply { r#type: "Release", message: "", client_state: None })
+    body(&Reply { r#type: "Release", message: "", client_state: None, rich: None })
 }

@@ -17,7 +17,8 @@ pub struct DialectCfg {
     pub base_codes: Vec<ServiceCode>,
     /// `ussd.path_mac_key`: keys the AT path MAC and the Beem input digest, so no raw input is stored.
     pub path_mac_key: SecretSlice<u8>,
-    /// `beem.request_id_echo` [true].
+    /// `beem.request_id_echo` [true]: a repeated `(request_id, input)` is a duplicate, in sessions where
+    /// Beem has shown it echoes our `request_id`; `false` turns Beem's duplicate detection off.
     pub beem_request_id_echo: bool,
     /// `hubtel.accept_camel_case` [true]: camelCase aliases of the PascalCase fields are accepted.
     pub hubtel_accept_camel_case: bool,
@@ -70,11 +71,15 @@ pub enum Fingerprint {
         #[serde(with = "hex32")]
         mac: [u8; 32],
     },
-    /// Beem: `(request_id, input)`, the input as a keyed digest.
+    /// Beem: `(request_id, input)`, the input as a keyed digest, and whether this session has shown
+    /// that Beem echoes our `request_id` (learned at the first `continue` that carries our latest id).
     Beem {
         request_id: Option<u64>,
         #[serde(with = "hex32")]
         input_mac: [u8; 32],
+        /// Absent in sessions stored before it was learned: not known to echo.
+        #[serde(default)]
+        echoes: bool,
     },
     /// Hubtel: the highest `Sequence` seen, if any.
     Hubtel { sequence: Option<u64> },

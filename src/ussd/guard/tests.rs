@@ -4,6 +4,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine as _;
 
 use super::*;
+use crate::domain::netguard::TrustedProxies;
 
 const TOKEN: &str = "q7Vx2LmN9pR4sT6uW8yZa1Bc3De5Fg0H";
 const PROXY: &str = "10.0.0.7";
@@ -16,18 +17,22 @@ fn strings(entries: &[&str]) -> Vec<String> {
     entries.iter().map(|e| e.to_string()).collect()
 }
 
+fn none() -> TrustedProxies {
+    TrustedProxies::default()
+}
+
 fn with_token() -> Guard {
-    Guard::new(&AccessSettings { path_token: Some(TOKEN.into()), ..AccessSettings::default() }, &[]).unwrap()
+    Guard::new(&AccessSettings { path_token: Some(TOKEN.into()), ..AccessSettings::default() }, &none()).unwrap()
 }
 
 fn allowing(ranges: &[&str]) -> Guard {
     let settings = AccessSettings { ip_allow: strings(ranges), ..AccessSettings::default() };
-    Guard::new(&settings, &strings(&["10.0.0.0/24", "fd00::/8"])).unwrap()
+    Guard::new(&settings, &TrustedProxies::parse("t", &strings(&["10.0.0.0/24", "fd00::/8"])).unwrap()).unwrap()
 }
 
 fn with_basic_auth() -> Guard {
     let basic_auth = BasicAuthSettings { username: "beem".into(), password: "s3cr3t-pass".into() };
-    Guard::new(&AccessSettings { basic_auth: Some(basic_auth), ..AccessSettings::default() }, &[]).unwrap()
+    Guard::new(&AccessSettings { basic_auth: Some(basic_auth), ..AccessSettings::default() }, &none()).unwrap()
 }
 
 fn from(peer: &str) -> GuardInput<'static> {
@@ -46,8 +51,8 @@ fn basic(user_pass: &str) -> String {
     format!("Basic {}", STANDARD.encode(user_pass))
 }
 
-fn problems(settings: &AccessSettings, trusted: &[&str]) -> String {
-    Guard::new(settings, &strings(trusted)).unwrap_err().to_string()
+fn problems(settings: &AccessSettings) -> String {
+    Guard::new(settings, &none()).unwrap_err().to_string()
 }
 
 #[test]
@@ -72,7 +77,7 @@ fn a_wrong_or_missing_token_is_not_found() {
 
 #[test]
 fn a_token_given_when_none_is_configured_is_not_found() {
-    let guard = Guard::new(&AccessSettings::default(), &[]).unwrap();
+    let guard = Guard::new(&AccessSettings::default(), &none()).unwrap();
     assert!(!guard.requires_token());
     assert_eq!(guard.check(&GuardInput::default()), Ok(()));
     assert_eq!(guard.check(&GuardInput { path_token: Some(TOKEN), ..GuardInput::default() }), Err(Refusal::NotFound));
@@ -80,7 +85,8 @@ fn a_token_given_when_none_is_configured_is_not_found() {
 
 #[test]
 fn an_empty_token_setting_counts_as_unset() {
-    let guard = Guard::new(&AccessSettings { path_token: Some("".into()), ..AccessSettings::default() }, &[]).unwrap();
+    let guard =
+        Guard::new(&AccessSettings { path_token: Some("".into()), ..AccessSettings::default() }, &none()).unwrap();
     assert!(!guard.requires_token());
     assert_eq!(guard.check(&GuardInput::default()), Ok(()));
 }
@@ -88,11 +94,11 @@ fn an_empty_token_setting_counts_as_unset() {
 #[test]
 fn a_short_or_non_url_safe_token_is_refused_at_config_time_without_echoing_it() {
     let short = "sh0rtButSecretTokenValue";
-    let err = problems(&AccessSettings { path_token: Some(short.into()), ..AccessSettings::default() }, &[]);
+    let err = problems(&AccessSettings { path_token: Some(short.into()), ..AccessSettings::default() });
     assert!(err.contains("at least 32 characters") && !err.contains(short), "{err}");
 
     let spaced = format!("{} {}", &TOKEN[..16], &TOKEN[16..]);
-    let err = problems(&AccessSettings { path_token: Some(spaced.as_str().into()), ..AccessSettings::default() }, &[]);
+    let err = problems(&AccessSettings { path_token: Some(spaced.as_str().into()), ..AccessSettings::default() });
     assert!(err.contains("URL-safe") && !err.contains(&TOKEN[..16]), "{err}");
 }
 
@@ -103,15 +109,14 @@ fn every_config_problem_is_listed_and_no_secret_is_quoted() {
         ip_allow: strings(&["10.0.0.0/8", "10.0.0.0/33", "oops"]),
         basic_auth: Some(BasicAuthSettings { username: "a:b".into(), password: "".into() }),
     };
-    let err = Guard::new(&settings, &strings(&["fd00::/129"])).unwrap_err();
-    assert_eq!(err.problems.len(), 7, "{err}");
+    let err = Guard::new(&settings, &none()).unwrap_err();
+    assert_eq!(err.problems.len(), 6, "{err}");
     let text = err.to_string();
     for expected in [
         "path_token must be at least",
         "path_token may hold only",
         "ip_allow: \"10.0.0.0/33\"",
         "ip_allow: \"oops\"",
-        "trusted_proxies: \"fd00::/129\"",
         "basic_auth.username must not contain a colon",
         "basic_auth.password must be set",
     ] {
@@ -123,7 +128,7 @@ fn every_config_problem_is_listed_and_no_secret_is_quoted() {
         basic_auth: Some(BasicAuthSettings { username: "".into(), password: "pw".into() }),
         ..AccessSettings::default()
     };
-    assert!(problems(&no_user, &[]).contains("basic_auth.username must be set"));
+    assert!(problems(&no_user).contains("basic_auth.username must be set"));
 }
 
 #[test]
@@ -258,7 +263,7 @@ fn basic_auth_under_another_scheme_is_unauthorized() {
 
 #[test]
 fn an_authorization_header_is_ignored_when_basic_auth_is_not_configured() {
-    let guard = Guard::new(&AccessSettings::default(), &[]).unwrap();
+    let guard = Guard::new(&AccessSettings::default(), &none()).unwrap();
     assert_eq!(guard.check(&authorised("Bearer whatever")), Ok(()));
 }
 
@@ -269,7 +274,7 @@ fn checks_run_in_order_token_then_address_then_basic_auth() {
         ip_allow: strings(&["196.201.212.0/24"]),
         basic_auth: Some(BasicAuthSettings { username: "beem".into(), password: "s3cr3t-pass".into() }),
     };
-    let guard = Guard::new(&settings, &[]).unwrap();
+    let guard = Guard::new(&settings, &none()).unwrap();
     let good_auth = basic("beem:s3cr3t-pass");
     let req = |token, peer: &str, auth| GuardInput {
         path_token: token,
@@ -304,12 +309,12 @@ fn settings_deserialise_with_every_key_optional() {
          [basic_auth]\nusername = \"beem\"\npassword = \"s3cr3t-pass\""
     ))
     .unwrap();
-    let guard = Guard::new(&full, &[]).unwrap();
+    let guard = Guard::new(&full, &none()).unwrap();
     let req = GuardInput { path_token: Some(TOKEN), peer: Some(ip("2001:db8::1")), ..GuardInput::default() };
     assert_eq!(guard.check(&req), Err(Refusal::Unauthorized));
 
     let half: AccessSettings = toml::from_str("[basic_auth]\nusername = \"beem\"").unwrap();
-    assert!(problems(&half, &[]).contains("basic_auth.password must be set"));
+    assert!(problems(&half).contains("basic_auth.password must be set"));
 }
 
 #[test]
@@ -319,7 +324,7 @@ fn debug_output_never_shows_secrets_or_the_authorization_header() {
         ip_allow: strings(&["196.201.212.0/24"]),
         basic_auth: Some(BasicAuthSettings { username: "beem".into(), password: "s3cr3t-pass".into() }),
     };
-    let guard = Guard::new(&settings, &strings(&[PROXY])).unwrap();
+    let guard = Guard::new(&settings, &TrustedProxies::parse("t", &strings(&[PROXY])).unwrap()).unwrap();
     let header = basic("beem:s3cr3t-pass");
     let input = GuardInput {
         path_token: Some(TOKEN),

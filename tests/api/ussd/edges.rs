@@ -252,3 +252,34 @@ async fn a_session_the_provider_ended_midway_can_still_be_resumed_but_a_complete
     let again = Phone::dial(&app, Via::AfricasTalking, &msisdn).await;
     assert!(again.screen.text.starts_with("Mkopo\n1. Borrow"), "completed: {}", again.screen.text);
 }
+
+#[tokio::test]
+async fn hubtel_replies_carry_the_rich_channel_fields_and_an_app_channel_is_told_it_is_not_served() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    let mut phone = Phone::dial(&app, Via::Hubtel, &Via::Hubtel.msisdn(880)).await;
+    let first: Value = serde_json::from_str(&phone.raw).unwrap();
+    assert_eq!(first["Type"], "Response");
+    assert_eq!(
+        (&first["Label"], &first["DataType"], &first["FieldType"]),
+        (&first["Message"], &json!("input"), &json!("text"))
+    );
+    phone.choose("Decline").await;
+    let last: Value = serde_json::from_str(&phone.raw).unwrap();
+    assert_eq!(
+        (&last["Type"], &last["DataType"], &last["Label"]),
+        (&json!("Release"), &json!("display"), &last["Message"])
+    );
+
+    // The Hubtel Android app names itself in `Operator`: not a USSD session, as Hubtel's SDK decides.
+    let other = Phone::unseen(&app, Via::Hubtel, &Via::Hubtel.msisdn(881));
+    let body = other.hubtel_json("Initiation", 1, "").replace(r#""Operator":"mtn""#, r#""Operator":"Hubtel-Android""#);
+    assert!(body.contains("Hubtel-Android"), "{body}");
+    let (status, raw) = other.post_raw("", "application/json", body).await;
+    let reply: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        reply,
+        json!({"Type":"Release","Message":"This service is not available here.","ClientState":"1",
+               "Label":"This service is not available here.","DataType":"display","FieldType":"text"})
+    );
+}

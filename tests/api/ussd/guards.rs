@@ -195,3 +195,32 @@ async fn a_caller_outside_the_ip_allow_list_is_refused_with_403() {
     let phone = Phone::dial(&app, Via::Beem, &Via::Beem.msisdn(814)).await;
     assert!(phone.screen.text.starts_with("Welcome to Mkopo loans."), "an allowed caller is served");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_caller_is_judged_and_the_old_key_still_works() {
+    for (name, server, ussd) in [("server.trusted_proxies", true, false), ("ussd.trusted_proxies", false, true)] {
+        let app = TestApp::spawn_on_redis(|s| {
+            s.ussd.dialects.get_mut("hubtel").unwrap().ip_allow = vec!["10.0.0.0/8".into()];
+            let proxies = vec!["127.0.0.1".to_owned()];
+            if server {
+                s.server.trusted_proxies = proxies.clone();
+            }
+            if ussd {
+                s.ussd.trusted_proxies = proxies;
+            }
+        })
+        .await;
+        let hubtel = Phone::unseen(&app, Via::Hubtel, &Via::Hubtel.msisdn(815));
+        let post = |forwarded: &'static str| {
+            reqwest::Client::new()
+                .post(format!("{}/ussd/hubtel", app.base))
+                .header("content-type", JSON)
+                .header("x-forwarded-for", forwarded)
+                .body(hubtel.hubtel_json("Initiation", 1, "*713*20#"))
+                .send()
+        };
+        assert_eq!(post("10.1.2.3").await.unwrap().status().as_u16(), 200, "{name}: an allowed forwarded caller");
+        assert_eq!(post("10.1.2.3, 203.0.113.9").await.unwrap().status().as_u16(), 403, "{name}: right-most hop");
+        app.stop().await;
+    }
+}

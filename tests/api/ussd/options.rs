@@ -1,5 +1,5 @@
 //! The per-dialect switches of spec §9, end to end: Africa's Talking `accept_get` and `hop_metadata`, Beem
-//! `request_id_echo`, Hubtel `accept_camel_case`; each at its default and flipped, and each refused at
+//! `request_id_echo` (and the per-session learning of whether Beem echoes at all), Hubtel `accept_camel_case`; each at its default and flipped, and each refused at
 //! boot under a dialect it does not belong to.
 
 use mkopo::config::{load_from, ConfigSource, DialectSettings, Environment, Settings};
@@ -183,6 +183,49 @@ async fn without_request_id_echo_a_repeated_beem_continue_runs_a_fresh_turn() {
             "{echo:?}"
         );
     }
+}
+
+/// The screen text and `request_id` of a Beem reply.
+fn beem_screen(raw: &str) -> (String, serde_json::Value) {
+    let reply: serde_json::Value = serde_json::from_str(raw).unwrap_or_else(|e| panic!("{e}: {raw}"));
+    (reply["payload"]["request"].as_str().unwrap_or_default().to_owned(), reply["payload"]["request_id"].clone())
+}
+
+#[tokio::test]
+async fn a_beem_sending_request_id_zero_has_two_answers_of_1_in_a_row_both_served() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    let phone = Phone::unseen(&app, Via::Beem, &Via::Beem.msisdn(869));
+    let send = |command: &str, request_id: u64, input: &str| {
+        phone.post_raw("", JSON, phone.beem_json(command, request_id, input))
+    };
+    let (_, first) = send("initiate", 0, "").await;
+    assert!(beem_screen(&first).0.starts_with("Welcome to Mkopo loans."), "{first}");
+    // "1" accepts the terms; "1" again, on the next screen, opens the main menu. Sent as the published
+    // integration sends them, with request_id 0 each time: the second must not be taken for a retry.
+    let (_, registered) = send("continue", 0, "1").await;
+    assert_eq!(beem_screen(&registered), ("You are registered. Welcome!\n1. Main menu".into(), json!(2)));
+    let (_, menu) = send("continue", 0, "1").await;
+    let (text, id) = beem_screen(&menu);
+    assert!(text.starts_with("Mkopo\n1. Borrow"), "the second 1 was served: {text}");
+    assert_eq!(id, json!(3));
+}
+
+#[tokio::test]
+async fn an_echoing_beem_has_a_true_retry_replayed_and_its_next_answer_served() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    let phone = Phone::unseen(&app, Via::Beem, &Via::Beem.msisdn(870));
+    let send = |command: &str, request_id: u64, input: &str| {
+        phone.post_raw("", JSON, phone.beem_json(command, request_id, input))
+    };
+    send("initiate", 0, "").await;
+    let (_, registered) = send("continue", 1, "1").await;
+    assert_eq!(beem_screen(&registered), ("You are registered. Welcome!\n1. Main menu".into(), json!(2)));
+    // The network repeats the answer to screen 1: replayed byte for byte, no turn run.
+    assert_eq!(send("continue", 1, "1").await, (200, registered.clone()));
+    let (_, menu) = send("continue", 2, "1").await;
+    let (text, id) = beem_screen(&menu);
+    assert!(text.starts_with("Mkopo\n1. Borrow"), "{text}");
+    assert_eq!(id, json!(3), "the retry did not advance the session");
 }
 
 #[test]

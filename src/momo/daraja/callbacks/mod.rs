@@ -1,7 +1,7 @@
 //! Daraja callbacks (spec mobile-money §4.2–§4.5): pure parsers and the exact acknowledgements.
 //!
-//! Nothing here does IO. A handler checks [`path_token_matches`] and [`ip_allowed`] first (Daraja does
-//! not sign callbacks), then parses the raw bytes with one of the functions below, runs the inbox
+//! Nothing here does IO. A handler checks [`path_token_matches`] and the source address
+//! ([`crate::domain::netguard`]) first (Daraja does not sign callbacks), then parses the raw bytes with one of the functions below, runs the inbox
 //! script, and only then answers with the ack constant for that path. Malformed bodies give a
 //! [`CallbackError`]; semantic oddities (a success without a receipt) become `Outcome::Unknown`, never
 //! `Failed`, because a definite failure triggers a loan rollback.
@@ -12,7 +12,7 @@ mod results;
 mod stk;
 mod wire;
 
-pub use auth::{ip_allowed, path_token_matches, IpAllowList, IpListError};
+pub use auth::path_token_matches;
 pub use c2b::{classify_bill_ref, parse_c2b_confirmation, validate_c2b, BillRef, C2bValidation};
 pub use results::{parse_b2c_result, parse_queue_timeout, parse_status_result, CorrelationKey, PayoutResult};
 pub(crate) use stk::stk_failure;

@@ -11,9 +11,38 @@ fn derive(command: &str, payload: &str, memo: Option<&HopMemo>) -> Derived {
     Dialect::Beem.derive(&parse(Dialect::Beem, &body(command, payload), JSON), memo, &cfg())
 }
 
-/// The memo after a fresh request `(request_id, input)` answered with screen `hop`.
+/// The memo after a fresh request `(request_id, input)` answered with screen `hop`, in a session that
+/// learned what derivation learns: it echoes when that request named the screen before `hop`.
 fn stored(hop: u32, request_id: u64, input: &str) -> HopMemo {
-    memo(hop, Fingerprint::Beem { request_id: Some(request_id), input_mac: cfg().mac(input.as_bytes()) })
+    let echoes = request_id != 0 && request_id + 1 == u64::from(hop);
+    memo(hop, Fingerprint::Beem { request_id: Some(request_id), input_mac: cfg().mac(input.as_bytes()), echoes })
+}
+
+/// Runs `continue`s with `(request_id, input)` after an `initiate`, storing each fresh turn's memo the way
+/// the route does; returns each derivation.
+fn session(continues: &[(u64, &str)]) -> Vec<Derived> {
+    let cfg = cfg();
+    let start = Dialect::Beem.derive(
+        &parse(Dialect::Beem, &body("initiate", r#"{"request_id":0,"response":0}"#), JSON),
+        None,
+        &cfg,
+    );
+    let Derived::Fresh { fingerprint, .. } = start else { panic!("{start:?}") };
+    let mut memo = memo(1, fingerprint);
+    let mut out = Vec::new();
+    for (request_id, input) in continues {
+        let payload = format!(r#"{{"request_id":{request_id},"response":"{input}"}}"#);
+        let derived = Dialect::Beem.derive(&parse(Dialect::Beem, &body("continue", &payload), JSON), Some(&memo), &cfg);
+        if let Derived::Fresh { request, fingerprint } = &derived {
+            memo = HopMemo { hop: request.hop, fingerprint: fingerprint.clone(), last_sent_id: request.hop, ..memo };
+        }
+        out.push(derived);
+    }
+    out
+}
+
+fn hops(derived: &[Derived]) -> Vec<Option<u32>> {
+    derived.iter().map(|d| if let Derived::Fresh { request, .. } = d { Some(request.hop) } else { None }).collect()
 }
 
 fn reply_json(inbound: &Inbound, hop: u32, reply: &UssdReply) -> serde_json::Value {
@@ -119,6 +148,50 @@ fn without_request_id_echo_every_continue_is_fresh() {
     cfg.beem_request_id_echo = false;
     let inbound = parse(Dialect::Beem, &body("continue", r#"{"request_id":1,"response":"1"}"#), JSON);
     fresh(Dialect::Beem.derive(&inbound, Some(&stored(2, 1, "1")), &cfg), UssdEvent::Continue, "1", 3);
+}
+
+#[test]
+fn an_echoing_beem_has_a_true_retry_replayed_and_a_repeated_answer_to_a_new_screen_served() {
+    // Answers screen 1 with "1", screen 2 with "1"; then the network repeats that last message.
+    let derived = session(&[(1, "1"), (2, "1"), (2, "1")]);
+    assert_eq!(hops(&derived), [Some(2), Some(3), None]);
+    assert_eq!(derived[2], Derived::Duplicate);
+}
+
+#[test]
+fn a_beem_sending_request_id_zero_on_every_continue_has_every_answer_processed() {
+    // The published integration that never echoes: "1" then "1" again is two answers, not a retry.
+    let derived = session(&[(0, "1"), (0, "1"), (0, "2"), (0, "2")]);
+    assert_eq!(hops(&derived), [Some(2), Some(3), Some(4), Some(5)]);
+}
+
+#[test]
+fn the_echo_is_learned_once_and_kept_for_the_session() {
+    // The first continue names our latest screen; a later id that names neither screen is still judged
+    // against the learned echo, and the retry of it is a duplicate.
+    let derived = session(&[(1, "1"), (7, "3"), (7, "3")]);
+    assert_eq!(hops(&derived), [Some(2), Some(3), None]);
+    // Learned late: the first continue did not name our screen, the second does, its retry is caught.
+    let derived = session(&[(0, "1"), (2, "1"), (2, "1")]);
+    assert_eq!(hops(&derived), [Some(2), Some(3), None]);
+}
+
+#[test]
+fn a_session_stored_before_the_echo_was_learned_is_not_known_to_echo() {
+    let old =
+        r#"{"Beem":{"request_id":1,"input_mac":"00000000000000000000000000000000000000000000000000000000000000ff"}}"#;
+    assert_eq!(
+        serde_json::from_str::<Fingerprint>(old).unwrap(),
+        Fingerprint::Beem {
+            request_id: Some(1),
+            input_mac: {
+                let mut m = [0; 32];
+                m[31] = 0xff;
+                m
+            },
+            echoes: false
+        }
+    );
 }
 
 #[test]

@@ -85,20 +85,59 @@ fn h8_a_response_for_an_unknown_session_is_expired() {
 
 #[test]
 fn h9_a_non_ussd_platform_is_unsupported() {
-    assert_eq!(
-        derive(r#""Sequence":1,"Type":"Initiation","Message":"*713*20#","Platform":"Web""#, None),
-        Derived::Unsupported
-    );
+    // With the vectors' shared `Operator` `MTN` the SDK would call it USSD (see below): H9 as the web
+    // mall sends it, naming itself in `Operator`.
+    let web = r#"{"Sequence":1,"Type":"Initiation","Message":"","ServiceCode":"n383he9jioe923232347423","Operator":"Hubtel-Mall","Platform":"Web","Mobile":"233246912184","SessionId":"8d440a43a98b4614b9df22b79c8190b8"}"#;
+    let i = Dialect::Hubtel.parse(web.as_bytes(), JSON, &hcfg()).unwrap();
+    assert_eq!(Dialect::Hubtel.derive(&i, None, &hcfg()), Derived::Unsupported);
     assert_eq!(derive(r#""Type":"AddToCart","Message":"""#, Some(&seq(1, 1))), Derived::Unsupported);
 }
 
 #[test]
-fn the_spec_replies_carry_the_hop_as_client_state() {
+fn the_spec_replies_carry_the_hop_as_client_state_and_the_rich_channel_fields() {
     let i = inbound(r#""Sequence":3,"Type":"Response","Message":"500""#);
+    let end = "Request received. You will get an SMS.";
     assert_eq!(
-        json(Dialect::Hubtel.render(&i, 3, &UssdReply::end("Request received. You will get an SMS."))),
-        serde_json::json!({"Type":"Release","Message":"Request received. You will get an SMS.","ClientState":"3"})
+        json(Dialect::Hubtel.render(&i, 3, &UssdReply::end(end))),
+        serde_json::json!({"Type":"Release","Message":end,"ClientState":"3","Label":end,"DataType":"display","FieldType":"text"})
     );
+    let first = "Welcome\n1. Loan\n2. Balance";
+    assert_eq!(
+        Dialect::Hubtel.render(&i, 1, &UssdReply::con(first)).1,
+        br#"{"Type":"Response","Message":"Welcome\n1. Loan\n2. Balance","ClientState":"1","Label":"Welcome\n1. Loan\n2. Balance","DataType":"input","FieldType":"text"}"#,
+        "the SDK's field order, the spec's first-hop screen"
+    );
+}
+
+#[test]
+fn the_channel_is_ussd_when_the_platform_or_the_operator_says_so_as_in_hubtels_sdk() {
+    let begin = |fields: &str| {
+        let raw = format!(
+            r#"{{"Type":"Initiation","Message":"*713*20#","ServiceCode":"713*20","Mobile":"233246912184","SessionId":"s1","Sequence":1{fields}}}"#
+        );
+        let i = Dialect::Hubtel.parse(raw.as_bytes(), JSON, &hcfg()).unwrap();
+        !matches!(Dialect::Hubtel.derive(&i, None, &hcfg()), Derived::Unsupported)
+    };
+    for ussd in [
+        r#","Platform":"USSD","Operator":"mtn""#,
+        r#","Platform":"ussd""#,
+        r#","Operator":"MTN-GH""#,
+        r#","Platform":"Web","Operator":"vodafone""#,
+        r#","Operator":"airteltigo""#,
+        r#","Operator":"telecel""#,
+        "",
+    ] {
+        assert!(begin(ussd), "served as USSD: {ussd}");
+    }
+    for app in [
+        r#","Operator":"Hubtel-Android""#,
+        r#","Operator":"Hubtel IOS""#,
+        r#","Platform":"Android","Operator":"Android POS""#,
+        r#","Platform":"Web","Operator":"Hubtel-Mall""#,
+        r#","Platform":"Web""#,
+    ] {
+        assert!(!begin(app), "another channel: {app}");
+    }
 }
 
 #[test]

@@ -93,7 +93,7 @@ fn an_unparseable_sequence_is_treated_as_absent() {
 fn debug_output_never_shows_the_raw_input() {
     let body = r#"{"command":"continue","msisdn":"255712345678","session_id":"1","payload":{"request_id":1,"response":"4821"}}"#;
     let inbound = parse(Dialect::Beem, body, JSON);
-    let memo = memo(1, Fingerprint::Beem { request_id: Some(0), input_mac: [0; 32] });
+    let memo = memo(1, Fingerprint::Beem { request_id: Some(0), input_mac: [0; 32], echoes: false });
     let derived = Dialect::Beem.derive(&inbound, Some(&memo), &cfg());
     let debug = format!("{inbound:?} {derived:?}");
     assert!(!debug.contains(SECRET) && !debug.contains("2345"), "{debug}");
