@@ -7,6 +7,7 @@ mod config_currency;
 mod daraja;
 mod deploy;
 mod dial;
+mod docs;
 mod heal;
 mod health;
 mod helpers;
