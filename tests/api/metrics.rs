@@ -276,7 +276,7 @@ async fn the_dashboard_and_the_alert_rules_use_only_metrics_the_gateway_serves()
     assert!(unused.is_empty(), "served but on no panel: {unused:?}");
 
     let rules: serde_json::Value = serde_norway::from_str(&read("deploy/prometheus/alerts.yaml")).unwrap();
-    let readme = read("README.md");
+    let operations = read("docs/operations.md");
     for group in rules["groups"].as_array().unwrap() {
         for rule in group["rules"].as_array().unwrap() {
             let name = rule["alert"].as_str().expect("an alert name");
@@ -285,7 +285,7 @@ async fn the_dashboard_and_the_alert_rules_use_only_metrics_the_gateway_serves()
             assert!(unknown.is_empty(), "{name} uses metrics nobody serves: {unknown:?}");
             assert!(["page", "ticket"].contains(&rule["labels"]["severity"].as_str().unwrap_or("")), "{name}");
             assert!(rule["annotations"]["summary"].is_string(), "{name} has a summary");
-            assert!(readme.contains(&format!("`{name}`")), "the README explains {name}");
+            assert!(operations.contains(&format!("`{name}`")), "docs/operations.md explains {name}");
         }
     }
 
