@@ -416,3 +416,60 @@ fn the_example_rules_read_blocks_as_documented() {
     assert!(!calls_curl("# then curl the route"));
     assert!(!calls_curl("cargo run   # curl it later"));
 }
+
+/// A heading's anchor as GitHub makes it: lower case, punctuation dropped, spaces to hyphens.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The Markdown outside fenced blocks.
+fn prose(markdown: &str) -> String {
+    let mut fenced = false;
+    let mut out = String::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn every_relative_link_of_the_docs_leads_to_a_file_and_heading_that_exist() {
+    let link = regex::Regex::new(r"\]\(([^)\s]+)\)").unwrap();
+    let mut pages = vec!["README.md".to_owned()];
+    pages.extend(doc_files());
+    let headings = |page: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(page).unwrap_or_default();
+        prose(&text).lines().filter_map(|l| l.strip_prefix('#')).map(|h| anchor(h.trim_start_matches('#'))).collect()
+    };
+    let mut broken = Vec::new();
+    for page in &pages {
+        let here = Path::new(ROOT).join(page);
+        let text = prose(&std::fs::read_to_string(&here).unwrap());
+        for target in link.captures_iter(&text).map(|c| c[1].to_owned()) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (path, fragment) = target.split_once('#').unwrap_or((target.as_str(), ""));
+            let file = if path.is_empty() { here.clone() } else { here.parent().unwrap().join(path) };
+            if !file.exists() {
+                broken.push(format!("{page}: {target} (no such file)"));
+            } else if !fragment.is_empty() && file.extension().is_some_and(|e| e == "md") {
+                if !headings(&file).iter().any(|h| h == fragment) {
+                    broken.push(format!("{page}: {target} (no such heading)"));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
