@@ -18,8 +18,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::{LmsMode, ReadinessSettings, Settings};
 use crate::domain::clock::Clock;
-use crate::health::Liveness;
 use crate::domain::netguard::{AllowList, TrustedProxies};
+use crate::health::Liveness;
 use crate::lms::{LmsClient, LmsClientConfig};
 use crate::metrics::Metrics;
 use crate::momo::daraja::callbacks::CallbackRules;

@@ -241,10 +241,10 @@ curl() {
 /// Rewrites the documented address to the test gateway's.
 fn aimed_at(script: &str, port: u16) -> String {
     let here = format!("127.0.0.1:{port}");
-    script.replace("http://localhost:8080", &format!("http://{here}")).replace("localhost:8080", &here).replace(
-        "127.0.0.1:8080",
-        &here,
-    )
+    script
+        .replace("http://localhost:8080", &format!("http://{here}"))
+        .replace("localhost:8080", &here)
+        .replace("127.0.0.1:8080", &here)
 }
 
 /// Runs one block's script against the gateway on `port`; `Err` holds everything it printed.
@@ -269,8 +269,11 @@ async fn run_script(block: &Block, script: &str, port: u16) -> Result<usize, Str
     .unwrap();
     let answers = std::fs::read_to_string(&file).unwrap_or_default().lines().count();
     let _ = std::fs::remove_file(&file);
-    let printed =
-        format!("--- stdout\n{}\n--- stderr\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let printed = format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let at = format!("{}:{}", block.file, block.line);
     if !output.status.success() {
         return Err(format!("{at}: the example failed ({})\n--- script\n{script}\n{printed}", output.status));
@@ -398,7 +401,8 @@ async fn every_curl_example_under_docs_runs_against_a_live_gateway() {
 
 #[test]
 fn the_example_rules_read_blocks_as_documented() {
-    let markdown = "text\n  ```sh\n  curl -s http://127.0.0.1:8080/healthz \\\n    -H 'a: b'   # HTTP 404 gone\n  ```\n\
+    let markdown =
+        "text\n  ```sh\n  curl -s http://127.0.0.1:8080/healthz \\\n    -H 'a: b'   # HTTP 404 gone\n  ```\n\
         ```sh\n# not run: needs a real Daraja account\ncurl x\n```\n```sh\nMKOPO_A__B=1 X='y z' cargo run\n\
         cargo run -- suspense list\n```\n```toml\ncurl = 1\n```\n";
     let blocks = shell_blocks("t.md", markdown);
@@ -464,10 +468,11 @@ fn every_relative_link_of_the_docs_leads_to_a_file_and_heading_that_exist() {
             let file = if path.is_empty() { here.clone() } else { here.parent().unwrap().join(path) };
             if !file.exists() {
                 broken.push(format!("{page}: {target} (no such file)"));
-            } else if !fragment.is_empty() && file.extension().is_some_and(|e| e == "md") {
-                if !headings(&file).iter().any(|h| h == fragment) {
-                    broken.push(format!("{page}: {target} (no such heading)"));
-                }
+            } else if !fragment.is_empty()
+                && file.extension().is_some_and(|e| e == "md")
+                && !headings(&file).iter().any(|h| h == fragment)
+            {
+                broken.push(format!("{page}: {target} (no such heading)"));
             }
         }
     }
