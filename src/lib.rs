@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod health;
 pub mod journeys;
 pub mod lms;
 pub mod menu;

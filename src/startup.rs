@@ -16,8 +16,9 @@ use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{LmsMode, Settings};
+use crate::config::{LmsMode, ReadinessSettings, Settings};
 use crate::domain::clock::Clock;
+use crate::health::Liveness;
 use crate::lms::{LmsClient, LmsClientConfig};
 use crate::metrics::Metrics;
 use crate::momo::daraja::callbacks::{CallbackRules, IpAllowList};
@@ -26,8 +27,8 @@ use crate::momo::daraja::wallet::DarajaWallet;
 use crate::momo::generic::GenericWalletClient;
 use crate::momo::service::MoneyService;
 use crate::momo::store::{MemoryMoneyStore, RedisMoneyStore, SharedMoneyStore};
+use crate::momo::tasks;
 use crate::momo::wallet::WalletApi;
-use crate::momo::{saga, timers, worker};
 use crate::routes::{self, admin::Admin, callbacks::CallbackWallet, callbacks::Callbacks, daraja::DarajaCallbacks};
 use crate::sandbox::lms::SandboxLms;
 use crate::sandbox::wallet::SandboxWallet;
@@ -38,6 +39,9 @@ use crate::telemetry::RequestSpan;
 pub struct AppState {
     pub store: SharedStore,
     pub lms: LmsClient,
+    /// The background tasks' heartbeats, for `/readyz`.
+    pub liveness: Liveness,
+    pub readiness: ReadinessSettings,
 }
 
 pub struct Application {
@@ -106,15 +110,22 @@ impl Application {
         let providers = providers.chain(settings.wallets.daraja.as_ref().map(|_| "daraja"));
         metrics.prime(ussd.dialects.values().map(|(d, _)| d.name()), providers);
         metrics.prime_products(&settings.lms.product_ids);
+        let liveness = Liveness::default();
         let scrape = settings.metrics.enabled.then(|| {
             Arc::new(routes::metrics::MetricsRoute {
                 metrics: metrics.clone(),
                 money: money.clone(),
                 sessions: ussd.sessions.clone(),
+                liveness: liveness.clone(),
                 token: settings.metrics.token.clone(),
             })
         });
-        let state = web::Data::new(AppState { store, lms: lms.clone() });
+        let state = web::Data::new(AppState {
+            store,
+            lms: lms.clone(),
+            liveness: liveness.clone(),
+            readiness: settings.readiness.clone(),
+        });
         let sandbox = sandbox_lms.clone();
         let wallet = sandbox_wallet.clone();
         let simulator = settings.simulator.enabled;
@@ -157,7 +168,7 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let (shutdown, stop) = watch::channel(false);
-        let background = spawn_money_tasks(&money, stop);
+        let background = tasks::spawn(&money, &liveness, settings.readiness.worker_stall_margin, stop);
         Ok(Self {
             port,
             host,
@@ -278,9 +289,13 @@ async fn build_money(
     let redis_url = settings.redis.url.as_ref().map(|u| u.expose_secret().trim().to_owned()).filter(|u| !u.is_empty());
     let store: SharedMoneyStore = match redis_url {
         Some(url) => Arc::new(
-            RedisMoneyStore::connect(&url, &settings.redis.key_prefix, settings.redis.connect_timeout)
-                .await
-                .context("connecting the money store (Redis)")?,
+            RedisMoneyStore::connect_with(
+                &url,
+                &settings.redis.key_prefix,
+                crate::store::RedisOptions::from_settings(&settings.redis),
+            )
+            .await
+            .context("connecting the money store (Redis)")?,
         ),
         None => {
             tracing::warn!("money store is in memory: callbacks, payouts and repayments are NOT durable (local only)");
@@ -330,29 +345,4 @@ fn callback_wallets(settings: &Settings) -> anyhow::Result<BTreeMap<String, Call
             ))
         })
         .collect()
-}
-
-/// Inbox workers, the timer sweeper and the saga recovery sweep, all stopped by `stop`.
-fn spawn_money_tasks(money: &MoneyService, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    let instance = uuid::Uuid::new_v4().simple().to_string();
-    let mut tasks: Vec<JoinHandle<()>> = (0..money.settings.workers.max(1))
-        .map(|n| tokio::spawn(worker::run(money.clone(), format!("{}-{n}", &instance[..8]), stop.clone())))
-        .collect();
-    tasks.push(tokio::spawn(timers::run(money.clone(), stop.clone())));
-    let sweeper = money.clone();
-    let mut stop = stop;
-    tasks.push(tokio::spawn(async move {
-        loop {
-            match saga::recover(&sweeper).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(resumed = n, "recovery sweep resumed disbursements"),
-                Err(error) => tracing::warn!(%error, "recovery sweep failed"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(300)) => {}
-                _ = stop.changed() => break,
-            }
-        }
-    }));
-    tasks
 }

@@ -49,6 +49,19 @@ pub struct Settings {
     pub ussd: UssdSettings,
     pub simulator: SimulatorSettings,
     pub metrics: MetricsSettings,
+    pub readiness: ReadinessSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReadinessSettings {
+    /// `/readyz` reports the LMS down when this many of its latest attempts, all within `lms_window`,
+    /// were outages (503/5xx, timeouts, no connection); 0 turns that check off.
+    pub lms_failures: usize,
+    #[serde(with = "humantime_serde")]
+    pub lms_window: Duration,
+    /// A background task is stalled after 3 of its intervals plus this without a finished loop.
+    #[serde(with = "humantime_serde")]
+    pub worker_stall_margin: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +134,9 @@ pub struct RedisSettings {
     pub key_prefix: String,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
+    /// Longest wait between two attempts to reconnect after Redis went away.
+    #[serde(with = "humantime_serde")]
+    pub reconnect_max_delay: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

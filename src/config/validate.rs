@@ -1,5 +1,7 @@
 //! The one validation pass at boot. Every problem is collected, so an operator fixes them in one go.
 
+use std::time::Duration;
+
 use secrecy::ExposeSecret;
 
 use super::{Environment, LmsMode, Settings};
@@ -112,6 +114,15 @@ pub fn validate(s: &Settings) -> Vec<String> {
                 .into(),
         );
     }
+    need(
+        (Duration::from_millis(100)..=Duration::from_secs(60)).contains(&s.redis.reconnect_max_delay),
+        "redis.reconnect_max_delay must be between 100ms and 60s".into(),
+    );
+    need(!s.redis.connect_timeout.is_zero(), "redis.connect_timeout must be more than 0".into());
+    need(
+        s.readiness.lms_failures == 0 || !s.readiness.lms_window.is_zero(),
+        "readiness.lms_window must be more than 0 (or set readiness.lms_failures = 0 to turn the check off)".into(),
+    );
     if let Some(url) = &s.redis.url {
         let url = url.expose_secret();
         need(
@@ -119,7 +130,39 @@ pub fn validate(s: &Settings) -> Vec<String> {
             "redis.url must start with redis:// or rediss://".into(),
         );
     }
+    problems.extend(currency_problems(s));
     problems.extend(ussd_problems(s));
+    problems
+}
+
+/// Every wallet must move the currency the gateway lends in: a payment in another currency would be
+/// posted to a loan at face value (1,000 KES are not 1,000 TZS), so a mixed configuration never boots.
+fn currency_problems(s: &Settings) -> Vec<String> {
+    let lending = s.lms.currency.as_str();
+    let differs = |currency: &str| !currency.eq_ignore_ascii_case(lending);
+    let mut problems = Vec::new();
+    for (name, wallet) in s.wallets.generic.iter().filter(|(_, w)| differs(&w.currency)) {
+        problems.push(format!(
+            "wallets.generic.{name}.currency = {:?} differs from lms.currency = {lending:?}: wallet {name} would \
+             pay and collect {} against loans in {lending}; set wallets.generic.{name}.currency = {lending:?} or \
+             remove the wallet",
+            wallet.currency, wallet.currency
+        ));
+    }
+    if let Some(daraja) = s.wallets.daraja.as_ref().filter(|d| differs(&d.currency)) {
+        problems.push(format!(
+            "wallets.daraja is enabled, but Daraja (M-Pesa Kenya) moves {:?} and lms.currency = {lending:?}: its \
+             payments would be posted to {lending} loans at face value; remove [wallets.daraja] or lend in {}",
+            daraja.currency, daraja.currency
+        ));
+    }
+    if s.wallets.uses_sandbox() && differs(&s.sandbox.wallet.currency) {
+        problems.push(format!(
+            "sandbox.wallet.currency = {:?} differs from lms.currency = {lending:?}: the sandbox wallet would pay \
+             and collect in another currency than the loans",
+            s.sandbox.wallet.currency
+        ));
+    }
     problems
 }
 

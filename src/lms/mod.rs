@@ -136,6 +136,8 @@ struct Inner {
     worker_timeout: Duration,
     clock: Clock,
     metrics: crate::metrics::Metrics,
+    /// Every attempt's outcome, for `/readyz` (see [`crate::health::LmsHealth`]).
+    health: crate::health::LmsHealth,
 }
 
 #[derive(Clone)]
@@ -186,6 +188,7 @@ impl LmsClient {
                 worker_timeout: config.worker_request_timeout,
                 clock,
                 metrics: config.metrics,
+                health: crate::health::LmsHealth::default(),
             }),
             timeout: config.request_timeout,
             budget: Some(config.request_timeout),
@@ -225,6 +228,11 @@ impl LmsClient {
     /// The business date of an instant: a wallet's value time becomes the repayment's `transactionDate`.
     pub fn business_date(&self, at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
         at.with_timezone(&self.inner.business_timezone).date_naive()
+    }
+
+    /// The outcomes of this client's recent attempts (shared by every profile of it).
+    pub fn health(&self) -> &crate::health::LmsHealth {
+        &self.inner.health
     }
 
     /// Obtains a token if none is held: the readiness probe's LMS check.

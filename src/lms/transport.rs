@@ -134,7 +134,14 @@ impl LmsClient {
         }
     }
 
+    /// One HTTP attempt, its outcome noted for readiness.
     async fn send(&self, call: &Call, bearer: &str) -> Result<Bytes, LmsError> {
+        let outcome = self.attempt(call, bearer).await;
+        self.inner.health.record(call.endpoint, outcome.as_ref().err());
+        outcome
+    }
+
+    async fn attempt(&self, call: &Call, bearer: &str) -> Result<Bytes, LmsError> {
         // The query is encoded into the URL text here (as `RequestBuilder::query` would), so the URL is
         // parsed once rather than parsed, re-serialised and parsed again.
         let mut url = format!("{}{}", self.inner.api_base_url, call.path);

@@ -2,6 +2,9 @@
 //! by phase, the operators' lists and the session records held. They describe shared state (every
 //! replica reports the same numbers), so dashboards take `max` over instances, not `sum`.
 //!
+//! The background tasks' liveness (`mkopo_worker_last_loop_age_seconds`, `mkopo_worker_stalled`) is
+//! read from the heartbeats, per replica: alert on it by instance.
+//!
 //! A store that does not answer sets `mkopo_metrics_store_up{store}` to 0 and leaves its gauges at the
 //! last value read; the scrape itself always succeeds.
 
@@ -14,6 +17,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use super::{ListLabels, Metrics, PhaseLabels};
+use crate::health::Liveness;
 use crate::momo::saga::{self, Phase};
 use crate::momo::service::MoneyService;
 use crate::momo::store::OpsList;
@@ -27,6 +31,12 @@ struct StoreLabels {
     store: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WorkerLabels {
+    /// A stable task name (`inbox-0`, `timers`, `recovery`), never a per-process consumer id.
+    worker: String,
+}
+
 pub(super) struct Gauges {
     inbox_depth: Gauge,
     inbox_pending: Gauge,
@@ -38,6 +48,8 @@ pub(super) struct Gauges {
     list_oldest: Family<ListLabels, Seconds>,
     sessions: Gauge,
     store_up: Family<StoreLabels, Gauge>,
+    worker_age: Family<WorkerLabels, Seconds>,
+    worker_stalled: Family<WorkerLabels, Gauge>,
 }
 
 impl Gauges {
@@ -53,6 +65,8 @@ impl Gauges {
             list_oldest: Family::default(),
             sessions: Gauge::default(),
             store_up: Family::default(),
+            worker_age: Family::default(),
+            worker_stalled: Family::default(),
         };
         registry.register(
             "inbox_depth",
@@ -100,6 +114,16 @@ impl Gauges {
             "Whether the last scrape could read the store (1) or not (0: the store's gauges are stale)",
             gauges.store_up.clone(),
         );
+        registry.register(
+            "worker_last_loop_age_seconds",
+            "Seconds since each background task (inbox-N, timers, recovery) last finished a loop",
+            gauges.worker_age.clone(),
+        );
+        registry.register(
+            "worker_stalled",
+            "1 when a background task has not finished a loop for 3 of its intervals plus readiness.worker_stall_margin",
+            gauges.worker_stalled.clone(),
+        );
         gauges
     }
 }
@@ -108,6 +132,7 @@ impl Gauges {
 pub struct ScrapeSources<'a> {
     pub money: &'a MoneyService,
     pub sessions: &'a Sessions,
+    pub liveness: &'a Liveness,
 }
 
 fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
@@ -126,6 +151,11 @@ pub async fn scrape(metrics: &Metrics, sources: &ScrapeSources<'_>) -> String {
     gauges.store_up.get_or_create(&StoreLabels { store: "sessions" }).set(i64::from(sessions.is_ok()));
     if let Err(error) = sessions {
         tracing::warn!(%error, "metrics: the session store did not answer");
+    }
+    for task in sources.liveness.tasks() {
+        let labels = WorkerLabels { worker: task.name.clone() };
+        gauges.worker_age.get_or_create(&labels).set(task.since_last_loop.as_secs_f64());
+        gauges.worker_stalled.get_or_create(&labels).set(i64::from(task.stalled()));
     }
     metrics.encode()
 }

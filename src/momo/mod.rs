@@ -13,6 +13,7 @@ pub mod saga;
 pub mod service;
 pub mod signature;
 pub mod store;
+pub mod tasks;
 pub mod timers;
 pub mod wallet;
 pub mod worker;

@@ -9,19 +9,40 @@ use tokio::sync::watch;
 use super::reference::Reference;
 use super::service::MoneyService;
 use super::worker::Deferred;
+use crate::health::Heartbeat;
 
 /// How long a fired timer is hidden from other sweepers while it is handled.
 const LEASE: Duration = Duration::from_secs(30);
 
-pub async fn run(service: MoneyService, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(service: MoneyService, shutdown: watch::Receiver<bool>) {
+    let beat = crate::health::Liveness::default().register("timers", Duration::ZERO, Duration::ZERO);
+    run_watched(service, shutdown, beat).await
+}
+
+/// [`run`], beating `beat` after every sweep. A failed sweep (the store away) is logged once when the
+/// failures start and when they end, and the next tick tries again.
+pub async fn run_watched(service: MoneyService, mut shutdown: watch::Receiver<bool>, beat: Heartbeat) {
     let tick = service.settings.timer_tick;
+    let mut failures = 0u32;
     while !*shutdown.borrow() {
-        if let Err(error) = sweep(&service).await {
-            tracing::warn!(%error, "timer sweep failed");
+        match sweep(&service).await {
+            Ok(_) if failures > 0 => {
+                tracing::info!(failures, "timer sweeps work again");
+                failures = 0;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                failures += 1;
+                if failures == 1 || failures.is_multiple_of(100) {
+                    tracing::warn!(%error, failures, "timer sweep failed");
+                }
+            }
         }
+        beat.beat();
         tokio::select! {
             _ = tokio::time::sleep(tick) => {}
-            _ = shutdown.changed() => {}
+            // A dropped sender is a stop too, or this loop would spin.
+            changed = shutdown.changed() => if changed.is_err() { break },
         }
     }
 }

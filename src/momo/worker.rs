@@ -14,6 +14,7 @@ use super::reference::{Reference, ReferenceKind};
 use super::service::MoneyService;
 use super::store::{InboxEntry, OpsList};
 use crate::domain::Msisdn;
+use crate::health::Heartbeat;
 use crate::lms::{ErrorCode, LmsError};
 use crate::store::StoreError;
 
@@ -34,10 +35,24 @@ pub fn retry_timer(event_key: &str) -> String {
 }
 
 /// Runs one consumer until `shutdown` turns true; the entry in hand is finished first.
-pub async fn run(service: MoneyService, consumer: String, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(service: MoneyService, consumer: String, shutdown: watch::Receiver<bool>) {
+    let beat = crate::health::Liveness::default().register(consumer.clone(), Duration::ZERO, Duration::ZERO);
+    run_watched(service, consumer, shutdown, beat).await
+}
+
+/// [`run`], beating `beat` after every loop and every entry. No store error ends the loop: a failed
+/// read waits a little (longer while failures go on, never past [`MAX_READ_PAUSE`]) and reads again,
+/// and the store reconnects underneath.
+pub async fn run_watched(
+    service: MoneyService,
+    consumer: String,
+    mut shutdown: watch::Receiver<bool>,
+    beat: Heartbeat,
+) {
     tracing::info!(consumer, "inbox worker started");
     let settings = service.settings.clone();
     let mut last_reclaim = tokio::time::Instant::now() - settings.reclaim_idle;
+    let mut failing = Failing::default();
     while !*shutdown.borrow() {
         let mut entries = Vec::new();
         if last_reclaim.elapsed() >= settings.reclaim_idle / 2 {
@@ -50,10 +65,17 @@ pub async fn run(service: MoneyService, consumer: String, mut shutdown: watch::R
         if entries.is_empty() {
             tokio::select! {
                 claimed = service.store.claim(&consumer, 10, settings.claim_block) => match claimed {
-                    Ok(claimed) => entries = claimed,
+                    Ok(claimed) => {
+                        failing.recovered(&consumer);
+                        entries = claimed;
+                    }
                     Err(error) => {
-                        tracing::warn!(%error, "inbox read failed; retrying shortly");
-                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        let pause = failing.failed(&consumer, &error);
+                        beat.beat();
+                        tokio::select! {
+                            _ = tokio::time::sleep(pause) => {}
+                            _ = shutdown.changed() => break,
+                        }
                     }
                 },
                 _ = shutdown.changed() => break,
@@ -61,9 +83,41 @@ pub async fn run(service: MoneyService, consumer: String, mut shutdown: watch::R
         }
         for entry in entries {
             process_entry(&service, &entry).await;
+            beat.beat();
         }
+        beat.beat();
     }
     tracing::info!(consumer, "inbox worker stopped");
+}
+
+/// Longest pause between two inbox reads while the store keeps failing.
+const MAX_READ_PAUSE: Duration = Duration::from_secs(2);
+
+/// A run of failed reads: logged when it starts, every 30th time, and when it ends, not 2 lines a second.
+#[derive(Default)]
+struct Failing {
+    count: u32,
+    since: Option<tokio::time::Instant>,
+}
+
+impl Failing {
+    fn failed(&mut self, consumer: &str, error: &StoreError) -> Duration {
+        self.count += 1;
+        let since = *self.since.get_or_insert_with(tokio::time::Instant::now);
+        if self.count == 1 || self.count.is_multiple_of(30) {
+            let for_ms = since.elapsed().as_millis() as u64;
+            tracing::warn!(consumer, %error, failures = self.count, for_ms, "inbox read failed; retrying shortly");
+        }
+        (Duration::from_millis(250) * self.count.min(8)).min(MAX_READ_PAUSE)
+    }
+
+    fn recovered(&mut self, consumer: &str) {
+        if let Some(since) = self.since.take() {
+            let after_ms = since.elapsed().as_millis() as u64;
+            tracing::info!(consumer, failures = self.count, after_ms, "inbox reads work again");
+        }
+        self.count = 0;
+    }
 }
 
 /// Handles one inbox entry and acknowledges it unless the store itself failed (then the entry stays

@@ -1,5 +1,9 @@
-//! `GET /healthz`: the process is alive. `GET /readyz`: it can serve, meaning the session store answers
-//! and an LMS token can be obtained; otherwise 503 naming what is down.
+//! `GET /healthz`: the process is alive. `GET /readyz`: it can serve, meaning the session store answers,
+//! the LMS is not failing (its recent attempts were not all outages, and a token is held or can be
+//! obtained) and no background task has stalled; otherwise 503 naming what is wrong and why.
+//!
+//! The LMS verdict comes from what the client saw on real calls ([`crate::health::LmsHealth`]), so a
+//! probe never sends the LMS anything beyond a token request when none is held.
 
 use std::time::Duration;
 
@@ -24,34 +28,50 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = async {
         match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer within {CHECK_TIMEOUT:?}")),
+            Ok(Err(e)) => Err(format!("down: {e}")),
+            Err(_) => Err(format!("down: no answer within {CHECK_TIMEOUT:?}")),
         }
     };
     let lms = async {
+        // Recent outages win over a cached token: the token says nothing about whether the LMS answers.
+        let readiness = &state.readiness;
+        state.lms.health().verdict(readiness.lms_window, readiness.lms_failures).map_err(|e| format!("down: {e}"))?;
         match tokio::time::timeout(CHECK_TIMEOUT, state.lms.check_token()).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no token within {CHECK_TIMEOUT:?}")),
+            Ok(Err(e)) => Err(format!("down: {e}")),
+            Err(_) => Err(format!("down: no token within {CHECK_TIMEOUT:?}")),
         }
     };
     let (store, lms) = futures::join!(store, lms);
-    let verdict = |r: &Result<(), String>| r.as_ref().map_or_else(|e| format!("down: {e}"), |_| "ok".to_owned());
-    let checks = json!({ "store": verdict(&store), "store_kind": state.store.kind(), "lms": verdict(&lms) });
-    let down: Vec<&str> =
-        [("store", &store), ("lms", &lms)].iter().filter(|(_, r)| r.is_err()).map(|(n, _)| *n).collect();
-    if down.is_empty() {
-        HttpResponse::Ok().json(json!({ "status": "ready", "checks": checks }))
-    } else {
-        for (name, result) in [("store", &store), ("lms", &lms)] {
-            if let Err(e) = result {
-                tracing::warn!(check = name, error = %e, "not ready");
-            }
-        }
-        HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).json(json!({
-            "code": "not_ready",
-            "message": format!("not ready: {} down", down.join(" and ")),
-            "checks": checks,
-        }))
+    let workers = state.liveness.stalled().map_or(Ok(()), Err);
+    let verdict = |r: &Result<(), String>| r.as_ref().map_or_else(Clone::clone, |_| "ok".to_owned());
+    let loops: serde_json::Map<String, serde_json::Value> = state
+        .liveness
+        .tasks()
+        .into_iter()
+        .map(|t| (t.name, json!((t.since_last_loop.as_millis() as f64 / 100.0).round() / 10.0)))
+        .collect();
+    let checks = json!({
+        "store": verdict(&store),
+        "store_kind": state.store.kind(),
+        "lms": verdict(&lms),
+        "workers": verdict(&workers),
+        "seconds_since_last_loop": loops,
+    });
+    let results = [("store", "down", &store), ("lms", "down", &lms), ("workers", "stalled", &workers)];
+    let wrong: Vec<String> =
+        results.iter().filter(|(_, _, r)| r.is_err()).map(|(name, how, _)| format!("{name} {how}")).collect();
+    if wrong.is_empty() {
+        return HttpResponse::Ok().json(json!({ "status": "ready", "checks": checks }));
     }
+    for (name, _, result) in results {
+        if let Err(e) = result {
+            tracing::warn!(check = name, error = %e, "not ready");
+        }
+    }
+    HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).json(json!({
+        "code": "not_ready",
+        "message": format!("not ready: {}", wrong.join(" and ")),
+        "checks": checks,
+    }))
 }

@@ -8,6 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{bearer_matches, json_error};
+use crate::health::Liveness;
 use crate::metrics::{scrape, Metrics, ScrapeSources, CONTENT_TYPE};
 use crate::momo::service::MoneyService;
 use crate::session::Sessions;
@@ -16,6 +17,7 @@ pub struct MetricsRoute {
     pub metrics: Metrics,
     pub money: MoneyService,
     pub sessions: Sessions,
+    pub liveness: Liveness,
     pub token: SecretString,
 }
 
@@ -28,6 +30,7 @@ async fn metrics(request: HttpRequest, route: web::Data<MetricsRoute>) -> HttpRe
     if !token.is_empty() && !bearer_matches(&request, token) {
         return json_error(StatusCode::UNAUTHORIZED, "unauthorized", "a valid metrics bearer token is required");
     }
-    let text = scrape(&route.metrics, &ScrapeSources { money: &route.money, sessions: &route.sessions }).await;
+    let sources = ScrapeSources { money: &route.money, sessions: &route.sessions, liveness: &route.liveness };
+    let text = scrape(&route.metrics, &sources).await;
     HttpResponse::Ok().content_type(CONTENT_TYPE).body(text)
 }

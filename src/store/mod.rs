@@ -5,6 +5,7 @@
 //! (compare-and-set) documents and token-guarded locks.
 
 mod memory;
+mod redis_conn;
 mod redis_store;
 
 use std::sync::Arc;
@@ -14,11 +15,12 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret;
 
 pub use memory::MemoryStore;
+pub use redis_conn::{store_error, Conn, Connections, RedisOptions};
 pub use redis_store::{RedisStore, SAVE_VERSIONED, UNLOCK};
 
 use crate::config::RedisSettings;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot reach the session store: {0}")]
     Unavailable(String),
@@ -108,7 +110,10 @@ pub type SharedStore = Arc<dyn Store>;
 /// Redis when `redis.url` is set, memory otherwise.
 pub async fn connect(settings: &RedisSettings) -> Result<SharedStore, StoreError> {
     match settings.url.as_ref().map(|u| u.expose_secret().trim().to_owned()).filter(|u| !u.is_empty()) {
-        Some(url) => Ok(Arc::new(RedisStore::connect(&url, &settings.key_prefix, settings.connect_timeout).await?)),
+        Some(url) => {
+            let options = RedisOptions::from_settings(settings);
+            Ok(Arc::new(RedisStore::connect_with(&url, &settings.key_prefix, options).await?))
+        }
         None => {
             tracing::warn!(
                 "redis.url is empty: sessions and callbacks live in memory and are lost on restart (local only)"

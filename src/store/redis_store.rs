@@ -1,13 +1,13 @@
-//! Redis store over a `ConnectionManager`, which reconnects by itself after a dropped connection.
-//! Plain values are strings; versioned documents are hashes `{v, d}`. Every read-modify-write is one
+//! Redis store over [`Connections`] (a connection per thread that reconnects by itself, see
+//! `redis_conn`). Plain values are strings; versioned documents are hashes `{v, d}`. Every read-modify-write is one
 //! Lua script, so it is atomic against every other client of the same Redis.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script, Value};
 
+use super::redis_conn::{store_error, Connections, RedisOptions};
 use super::{lock_token, Store, StoreError};
 
 /// INCR, then start the window only when the counter is new. A counter without a TTL (written by
@@ -33,15 +33,10 @@ return 0";
 pub struct RedisStore {
     prefix: String,
     timeout: Duration,
-    conn: ConnectionManager,
+    connections: Connections,
     incr: Script,
     save_versioned: Script,
     unlock: Script,
-}
-
-fn unavailable(e: redis::RedisError) -> StoreError {
-    // The error text can echo the URL's host but never its password; keep only the kind and detail.
-    StoreError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("no detail")))
 }
 
 /// Escapes the glob characters of a `SCAN MATCH` pattern, so a key prefix is matched literally.
@@ -77,16 +72,16 @@ fn millis(ttl: Duration) -> u64 {
 }
 
 impl RedisStore {
+    /// With the default reconnect backoff (tests and tools).
     pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let conn = tokio::time::timeout(timeout, ConnectionManager::new(client))
-            .await
-            .map_err(|_| StoreError::Timeout(timeout))?
-            .map_err(unavailable)?;
+        Self::connect_with(url, prefix, RedisOptions::new(timeout)).await
+    }
+
+    pub async fn connect_with(url: &str, prefix: &str, options: RedisOptions) -> Result<Self, StoreError> {
         Ok(Self {
             prefix: format!("{prefix}:"),
-            timeout,
-            conn,
+            timeout: options.timeout,
+            connections: Connections::open(url, options).await?,
             incr: Script::new(INCR),
             save_versioned: Script::new(SAVE_VERSIONED),
             unlock: Script::new(UNLOCK),
@@ -97,11 +92,9 @@ impl RedisStore {
         format!("{}{key}", self.prefix)
     }
 
+    /// Every command is bounded by the connection itself ([`super::Conn`]); this maps its errors.
     async fn bounded<T>(&self, fut: impl std::future::Future<Output = redis::RedisResult<T>>) -> Result<T, StoreError> {
-        tokio::time::timeout(self.timeout, fut)
-            .await
-            .map_err(|_| StoreError::Timeout(self.timeout))?
-            .map_err(unavailable)
+        fut.await.map_err(|e| store_error(&e, self.timeout))
     }
 }
 
@@ -114,7 +107,7 @@ impl Store for RedisStore {
         true
     }
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let pong: String = self.bounded(redis::cmd("PING").query_async(&mut conn)).await?;
         if pong == "PONG" {
             Ok(())
@@ -123,7 +116,7 @@ impl Store for RedisStore {
         }
     }
     async fn count_prefix(&self, prefix: &str, except_suffix: &str) -> Result<u64, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let pattern = format!("{}*", glob_escape(&self.key(prefix)));
         let (mut cursor, mut count) = (0u64, 0u64);
         loop {
@@ -146,11 +139,11 @@ impl Store for RedisStore {
         }
     }
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.get(self.key(key))).await
     }
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let mut mget = redis::cmd("MGET");
         for key in keys {
             mget.arg(self.key(key));
@@ -158,17 +151,17 @@ impl Store for RedisStore {
         self.bounded(mget.query_async(&mut conn)).await
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let millis = ttl.as_millis().max(1) as u64;
         self.bounded(redis::cmd("SET").arg(self.key(key)).arg(value).arg("PX").arg(millis).query_async::<()>(&mut conn))
             .await
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.del::<_, ()>(self.key(key))).await
     }
     async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let mut set = redis::cmd("SET");
         set.arg(self.key(key)).arg(value).arg("NX").arg("PX").arg(millis(ttl));
         // OK when written, nil when the key was already there.
@@ -176,14 +169,14 @@ impl Store for RedisStore {
         Ok(!matches!(answer, Value::Nil))
     }
     async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let mut invocation = self.incr.prepare_invoke();
         invocation.key(self.key(key)).arg(millis(ttl));
         let n: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
         u64::try_from(n).map_err(|_| StoreError::Unavailable(format!("counter {key} is negative ({n})")))
     }
     async fn load_versioned(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let (version, body): (Option<u64>, Option<Vec<u8>>) =
             self.bounded(redis::cmd("HMGET").arg(self.key(key)).arg("v").arg("d").query_async(&mut conn)).await?;
         Ok(version.map(|v| (v, body.unwrap_or_default())))
@@ -195,7 +188,7 @@ impl Store for RedisStore {
         value: &[u8],
         ttl: Duration,
     ) -> Result<Option<u64>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let mut invocation = self.save_versioned.prepare_invoke();
         invocation.key(self.key(key)).arg(expected).arg(value).arg(millis(ttl));
         let version: u64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
@@ -206,7 +199,7 @@ impl Store for RedisStore {
         Ok(self.set_nx(key, token.as_bytes(), ttl).await?.then_some(token))
     }
     async fn unlock(&self, key: &str, token: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let mut invocation = self.unlock.prepare_invoke();
         invocation.key(self.key(key)).arg(token);
         self.bounded(invocation.invoke_async::<i64>(&mut conn)).await.map(drop)
@@ -218,7 +211,7 @@ impl Store for RedisStore {
         key: &str,
         ttl: Duration,
     ) -> Result<Option<(String, Option<(u64, Vec<u8>)>)>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let token = lock_token();
         let mut pipe = redis::pipe();
         pipe.cmd("SET").arg(self.key(lock_key)).arg(&token).arg("NX").arg("PX").arg(millis(ttl));
@@ -254,15 +247,13 @@ impl Store for RedisStore {
             script_call(&mut pipe, &self.unlock, UNLOCK, by_sha).arg(1).arg(&lock_key).arg(token).ignore();
             pipe
         };
-        let mut conn = self.conn.clone();
-        let sent = tokio::time::timeout(self.timeout, pipeline(true).query_async::<(u64,)>(&mut conn))
-            .await
-            .map_err(|_| StoreError::Timeout(self.timeout))?;
+        let mut conn = self.connections.conn().await?;
+        let sent = pipeline(true).query_async::<(u64,)>(&mut conn).await;
         let (version,) = match sent {
             Err(e) if e.kind() == redis::ErrorKind::NoScriptError => {
                 self.bounded(pipeline(false).query_async(&mut conn)).await?
             }
-            other => other.map_err(unavailable)?,
+            other => other.map_err(|e| store_error(&e, self.timeout))?,
         };
         Ok(Some(version).filter(|v| *v > 0))
     }

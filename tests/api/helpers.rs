@@ -94,8 +94,14 @@ impl TestApp {
 
     /// An app on real Redis under a fresh key prefix, with fast money timers.
     pub async fn spawn_on_redis(tweak: impl FnOnce(&mut Settings)) -> Self {
-        Self::spawn_with(|s| {
-            s.redis.url = Some(crate::store::redis_url().into());
+        Self::spawn_on_redis_at(&crate::store::redis_url(), tweak).await
+    }
+
+    /// [`TestApp::spawn_on_redis`] on the Redis at `url` (a test's own throwaway server).
+    pub async fn spawn_on_redis_at(url: &str, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let url = url.to_owned();
+        Self::spawn_with(move |s| {
+            s.redis.url = Some(url.into());
             s.redis.key_prefix = format!("mkopo-test-{}", uuid::Uuid::new_v4());
             fast_money(&mut s.money);
             s.sandbox.wallet.payout_delay = Duration::from_millis(50);

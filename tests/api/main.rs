@@ -3,9 +3,11 @@
 
 mod binary;
 mod config;
+mod config_currency;
 mod daraja;
 mod deploy;
 mod dial;
+mod heal;
 mod health;
 mod helpers;
 mod lms_client;

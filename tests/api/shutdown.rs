@@ -33,10 +33,10 @@ const CONCURRENCY: usize = 16;
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A child `mkopo` process, killed if the test ends (or fails) while it still runs.
-struct Process {
+pub(crate) struct Process {
     child: Child,
-    base: String,
-    log: PathBuf,
+    pub base: String,
+    pub log: PathBuf,
 }
 
 impl Drop for Process {
@@ -49,7 +49,7 @@ impl Drop for Process {
 impl Process {
     /// Starts `mkopo <args>` with `env`, its output going to `log`, and returns once it said where it
     /// listens (the processes bind port 0, so the port is free by construction).
-    fn start(args: &[&str], env: &[(&str, String)], log: PathBuf) -> Self {
+    pub fn start(args: &[&str], env: &[(&str, String)], log: PathBuf) -> Self {
         let out = File::options().create(true).append(true).open(&log).expect("the log file opens");
         let mut command = Command::new(env!("CARGO_BIN_EXE_mkopo"));
         command
@@ -85,12 +85,12 @@ impl Process {
         Self { child, base, log }
     }
 
-    fn pid(&self) -> String {
+    pub fn pid(&self) -> String {
         self.child.id().to_string()
     }
 
     /// Polls for the exit status until `bound` has passed.
-    async fn exit_within(&mut self, bound: Duration) -> Option<ExitStatus> {
+    pub async fn exit_within(&mut self, bound: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + bound;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -110,7 +110,7 @@ fn base_of(line: &str) -> String {
     rest[..end].to_owned()
 }
 
-async fn wait_ready(url: &str) {
+pub(crate) async fn wait_ready(url: &str) {
     for _ in 0..200 {
         if let Ok(response) = reqwest::get(url).await {
             if response.status() == 200 {
@@ -173,7 +173,7 @@ async fn deliver(client: &reqwest::Client, base: &str, payment: &Payment) -> Ans
     }
 }
 
-fn sigterm(pid: &str) {
+pub(crate) fn sigterm(pid: &str) {
     let status = Command::new("kill").args(["-TERM", pid]).status().expect("kill runs");
     assert!(status.success(), "kill -TERM {pid} failed: {status}");
 }

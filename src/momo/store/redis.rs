@@ -1,17 +1,22 @@
 //! The Redis backend: one stream (`{prefix}:inbox`, consumer group `alloc`), `SET NX` dedupe keys,
 //! hashes for records and versioned documents, sorted sets for timers and operator lists. Every step
 //! that touches several keys is one Lua script, so a crash never leaves half of it behind.
+//!
+//! Commands go through [`Connections`] (a connection per thread that reconnects by itself). Blocking
+//! stream reads have a connection per consumer, dropped on any error or timeout so the next read opens
+//! a fresh one. A Redis that lost its data answers `NOGROUP`: the stream and group are created again
+//! (`XGROUP CREATE ... MKSTREAM`) and the workers go on.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, MultiplexedConnection};
-use ::redis::{cmd, AsyncCommands, Script, Value};
+use ::redis::aio::MultiplexedConnection;
+use ::redis::{cmd, AsyncCommands, AsyncConnectionConfig, Script, Value};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::{InboxEntry, InboxStats, Ingested, MoneyStore, OpsList, SetStats, Versioned};
-use crate::store::StoreError;
+use crate::store::{store_error, Connections, RedisOptions, StoreError};
 
 const GROUP: &str = "alloc";
 
@@ -34,15 +39,15 @@ if current ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', current + 1, 'body', ARGV[2])
 return 1";
 
-fn failed(e: ::redis::RedisError) -> StoreError {
-    StoreError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("no detail")))
+/// The group (or the whole stream) is gone: Redis restarted without its data, or was flushed.
+fn no_group(e: &::redis::RedisError) -> bool {
+    e.code() == Some("NOGROUP")
 }
 
 pub struct RedisMoneyStore {
     prefix: String,
     timeout: Duration,
-    client: ::redis::Client,
-    conn: ConnectionManager,
+    connections: Connections,
     /// Blocking stream reads get a connection of their own per consumer, so they never hold up the
     /// multiplexed connection every other command shares.
     readers: tokio::sync::Mutex<HashMap<String, MultiplexedConnection>>,
@@ -52,17 +57,16 @@ pub struct RedisMoneyStore {
 }
 
 impl RedisMoneyStore {
+    /// With the default reconnect backoff (tests and tools).
     pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client = ::redis::Client::open(url).map_err(failed)?;
-        let conn = tokio::time::timeout(timeout, ConnectionManager::new(client.clone()))
-            .await
-            .map_err(|_| StoreError::Timeout(timeout))?
-            .map_err(failed)?;
+        Self::connect_with(url, prefix, RedisOptions::new(timeout)).await
+    }
+
+    pub async fn connect_with(url: &str, prefix: &str, options: RedisOptions) -> Result<Self, StoreError> {
         let store = Self {
             prefix: prefix.to_owned(),
-            timeout,
-            client,
-            conn,
+            timeout: options.timeout,
+            connections: Connections::open(url, options).await?,
             readers: tokio::sync::Mutex::default(),
             ingest: Script::new(INGEST),
             take_due: Script::new(TAKE_DUE),
@@ -76,8 +80,10 @@ impl RedisMoneyStore {
         format!("{}:{suffix}", self.prefix)
     }
 
+    /// Creates the inbox stream and its group if either is missing; from `0`, so entries added before
+    /// the group existed are read too.
     async fn create_group(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let created: Result<(), _> = cmd("XGROUP")
             .arg("CREATE")
             .arg(self.key("inbox"))
@@ -88,15 +94,25 @@ impl RedisMoneyStore {
             .await;
         match created {
             Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
-            other => other.map_err(failed),
+            other => other.map_err(|e| store_error(&e, self.timeout)),
         }
     }
 
+    /// After `NOGROUP`: the data is gone, so the group is made again and the caller reads nothing now.
+    async fn recreate_group(&self, during: &str) -> Result<(), StoreError> {
+        tracing::warn!(
+            during,
+            "the inbox stream or its consumer group was missing (Redis lost its data?); creating it again"
+        );
+        self.create_group().await
+    }
+
+    /// Every command is bounded by the connection itself ([`crate::store::Conn`]); this maps its errors.
     async fn bounded<T>(
         &self,
         fut: impl std::future::Future<Output = ::redis::RedisResult<T>>,
     ) -> Result<T, StoreError> {
-        tokio::time::timeout(self.timeout, fut).await.map_err(|_| StoreError::Timeout(self.timeout))?.map_err(failed)
+        fut.await.map_err(|e| store_error(&e, self.timeout))
     }
 
     async fn reader(&self, consumer: &str) -> Result<MultiplexedConnection, StoreError> {
@@ -104,9 +120,20 @@ impl RedisMoneyStore {
         if let Some(conn) = readers.get(consumer) {
             return Ok(conn.clone());
         }
-        let conn = self.bounded(self.client.get_multiplexed_async_connection()).await?;
+        // No response timeout: a blocking read is bounded by `claim` itself.
+        let config = AsyncConnectionConfig::new().set_connection_timeout(self.timeout);
+        let connect = self.connections.client().get_multiplexed_async_connection_with_config(&config);
+        let conn = tokio::time::timeout(self.timeout, connect)
+            .await
+            .map_err(|_| StoreError::Timeout(self.timeout))?
+            .map_err(|e| store_error(&e, self.timeout))?;
         readers.insert(consumer.to_owned(), conn.clone());
         Ok(conn)
+    }
+
+    /// A read that failed in any way may have left its connection dead: the next read opens a new one.
+    async fn drop_reader(&self, consumer: &str) {
+        self.readers.lock().await.remove(consumer);
     }
 }
 
@@ -144,7 +171,7 @@ fn millis(at: DateTime<Utc>) -> i64 {
 impl RedisMoneyStore {
     /// `ZCARD` and the lowest score of a sorted set, in one round trip.
     async fn set_stats(&self, name: &str) -> Result<SetStats, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let key = self.key(name);
         let (size, first): (u64, Vec<(String, i64)>) =
             self.bounded(::redis::pipe().zcard(&key).zrange_withscores(&key, 0, 0).query_async(&mut conn)).await?;
@@ -164,12 +191,12 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn next_sequence(&self) -> Result<u64, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.incr(self.key("seq:ref"), 1u64)).await
     }
 
     async fn ingest(&self, dedupe_key: &str, event_key: &str, record: &[u8]) -> Result<Ingested, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let mut invocation = self.ingest.prepare_invoke();
         invocation
             .key(self.key(dedupe_key))
@@ -183,17 +210,17 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn load_event(&self, event_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.hget(self.key(event_key), "record")).await
     }
 
     async fn save_event(&self, event_key: &str, record: &[u8]) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.hset::<_, _, _, ()>(self.key(event_key), "record", record)).await
     }
 
     async fn enqueue(&self, event_key: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(
             cmd("XADD").arg(self.key("inbox")).arg("*").arg("event").arg(event_key).query_async::<String>(&mut conn),
         )
@@ -214,10 +241,21 @@ impl MoneyStore for RedisMoneyStore {
             .arg("STREAMS")
             .arg(self.key("inbox"))
             .arg(">");
-        let reply = tokio::time::timeout(block + self.timeout, read.query_async::<Value>(&mut conn))
-            .await
-            .map_err(|_| StoreError::Timeout(block))?
-            .map_err(failed)?;
+        let reply = match tokio::time::timeout(block + self.timeout, read.query_async::<Value>(&mut conn)).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) if no_group(&e) => {
+                self.recreate_group("XREADGROUP").await?;
+                return Ok(Vec::new());
+            }
+            Ok(Err(e)) => {
+                self.drop_reader(consumer).await;
+                return Err(store_error(&e, self.timeout));
+            }
+            Err(_) => {
+                self.drop_reader(consumer).await;
+                return Err(StoreError::Timeout(block + self.timeout));
+            }
+        };
         // Reply: [[stream, [[id, fields], ...]]] or nil.
         let Value::Array(streams) = reply else { return Ok(Vec::new()) };
         Ok(streams
@@ -231,20 +269,24 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn reclaim(&self, consumer: &str, min_idle: Duration, count: usize) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut conn = self.conn.clone();
-        let reply: Value = self
-            .bounded(
-                cmd("XAUTOCLAIM")
-                    .arg(self.key("inbox"))
-                    .arg(GROUP)
-                    .arg(consumer)
-                    .arg(min_idle.as_millis() as u64)
-                    .arg("0-0")
-                    .arg("COUNT")
-                    .arg(count)
-                    .query_async(&mut conn),
-            )
-            .await?;
+        let mut conn = self.connections.conn().await?;
+        let claimed = cmd("XAUTOCLAIM")
+            .arg(self.key("inbox"))
+            .arg(GROUP)
+            .arg(consumer)
+            .arg(min_idle.as_millis() as u64)
+            .arg("0-0")
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut conn)
+            .await;
+        let reply: Value = match claimed {
+            Err(e) if no_group(&e) => {
+                self.recreate_group("XAUTOCLAIM").await?;
+                return Ok(Vec::new());
+            }
+            other => other.map_err(|e| store_error(&e, self.timeout))?,
+        };
         // Reply: [next-id, [[id, fields], ...], [deleted ids]].
         Ok(match reply {
             Value::Array(parts) => parts.get(1).map(entries).unwrap_or_default(),
@@ -253,29 +295,36 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn ack(&self, entry: &InboxEntry) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let inbox = self.key("inbox");
         // Acknowledged entries are deleted so the stream stays small; the event record remains.
-        self.bounded(
-            ::redis::pipe()
-                .atomic()
-                .cmd("XACK")
-                .arg(&inbox)
-                .arg(GROUP)
-                .arg(&entry.id)
-                .cmd("XDEL")
-                .arg(&inbox)
-                .arg(&entry.id)
-                .query_async::<()>(&mut conn),
-        )
-        .await
+        let acked = ::redis::pipe()
+            .atomic()
+            .cmd("XACK")
+            .arg(&inbox)
+            .arg(GROUP)
+            .arg(&entry.id)
+            .cmd("XDEL")
+            .arg(&inbox)
+            .arg(&entry.id)
+            .query_async::<()>(&mut conn)
+            .await;
+        match acked {
+            // The group went with the data; nothing is pending any more, so there is nothing to ack.
+            Err(e) if no_group(&e) => self.recreate_group("XACK").await,
+            other => other.map_err(|e| store_error(&e, self.timeout)),
+        }
     }
 
     async fn inbox_stats(&self) -> Result<InboxStats, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let inbox = self.key("inbox");
         let length: u64 = self.bounded(conn.xlen(&inbox)).await?;
-        let pending: Value = self.bounded(cmd("XPENDING").arg(&inbox).arg(GROUP).query_async(&mut conn)).await?;
+        let pending: Value = match cmd("XPENDING").arg(&inbox).arg(GROUP).query_async(&mut conn).await {
+            // No group: nothing is pending; the workers create it again on their next read.
+            Err(e) if no_group(&e) => Value::Nil,
+            other => other.map_err(|e| store_error(&e, self.timeout))?,
+        };
         let (count, oldest) = match &pending {
             Value::Array(parts) => (
                 match parts.first() {
@@ -293,17 +342,17 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn list_add(&self, list: OpsList, member: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.zadd::<_, _, _, ()>(self.key(list.name()), member, millis(at))).await
     }
 
     async fn list_remove(&self, list: OpsList, member: &str) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.zrem::<_, _, i64>(self.key(list.name()), member)).await.map(|n| n > 0)
     }
 
     async fn list_members(&self, list: OpsList) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let members: Vec<(String, i64)> = self.bounded(conn.zrange_withscores(self.key(list.name()), 0, -1)).await?;
         Ok(members.into_iter().map(|(m, ms)| (m, Utc.timestamp_millis_opt(ms).single().unwrap_or_default())).collect())
     }
@@ -313,17 +362,17 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn schedule(&self, timer: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.zadd::<_, _, _, ()>(self.key("timers"), timer, millis(due))).await
     }
 
     async fn cancel(&self, timer: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.zrem::<_, _, ()>(self.key("timers"), timer)).await
     }
 
     async fn take_due(&self, now: DateTime<Utc>, lease: Duration, limit: usize) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let leased_until = millis(now) + lease.as_millis() as i64;
         let mut invocation = self.take_due.prepare_invoke();
         invocation.key(self.key("timers")).arg(millis(now)).arg(leased_until).arg(limit);
@@ -335,7 +384,7 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn load_doc(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let (version, body): (Option<u64>, Option<Vec<u8>>) = self
             .bounded(::redis::pipe().hget(self.key(key), "v").hget(self.key(key), "body").query_async(&mut conn))
             .await?;
@@ -346,7 +395,7 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn put_doc(&self, key: &str, expected: u64, body: &[u8]) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         let mut invocation = self.put_doc.prepare_invoke();
         invocation.key(self.key(key)).arg(expected).arg(body);
         let written: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
@@ -354,17 +403,17 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn index_add(&self, index: &str, member: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.sadd::<_, _, ()>(self.key(&format!("index:{index}")), member)).await
     }
 
     async fn index_remove(&self, index: &str, member: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.srem::<_, _, ()>(self.key(&format!("index:{index}")), member)).await
     }
 
     async fn index_members(&self, index: &str) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connections.conn().await?;
         self.bounded(conn.smembers(self.key(&format!("index:{index}")))).await
     }
 }
