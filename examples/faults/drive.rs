@@ -240,3 +240,62 @@ impl Phones {
         futures::future::join_all(tasks).await;
     }
 }
+
+/// The gateway's `mkopo_inbox_depth` (callbacks stored and not yet processed), from `/metrics`.
+pub async fn inbox_depth(http: &reqwest::Client, gateway: &str) -> Option<u64> {
+    let text = http.get(format!("{gateway}/metrics")).send().await.ok()?.text().await.ok()?;
+    text.lines().find_map(|l| l.strip_prefix("mkopo_inbox_depth ")).and_then(|v| v.trim().parse().ok())
+}
+
+/// Samples the gateway's inbox depth every 100 ms until stopped.
+pub struct Depths {
+    samples: Mutex<Vec<(Instant, Option<u64>)>>,
+    stop: AtomicBool,
+}
+
+impl Depths {
+    pub fn start(gateway: String) -> anyhow::Result<(Arc<Self>, tokio::task::JoinHandle<()>)> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(1)).build()?;
+        let me = Arc::new(Self { samples: Mutex::new(Vec::new()), stop: AtomicBool::new(false) });
+        let sampler = me.clone();
+        let task = tokio::spawn(async move {
+            while !sampler.stop.load(Ordering::Relaxed) {
+                let depth = inbox_depth(&http, &gateway).await;
+                sampler.samples.lock().expect("samples").push((Instant::now(), depth));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        Ok((me, task))
+    }
+
+    pub async fn stop(&self, task: tokio::task::JoinHandle<()>) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = task.await;
+    }
+
+    /// The deepest inbox seen in `[from, to)`: what the traffic alone keeps queued.
+    pub fn max_between(&self, from: Instant, to: Instant) -> u64 {
+        let samples = self.samples.lock().expect("samples");
+        samples.iter().filter(|s| s.0 >= from && s.0 < to).filter_map(|s| s.1).max().unwrap_or(0)
+    }
+
+    /// The first instant after `since` from which the depth stayed at most `baseline` for `sustain`
+    /// (every sample answered): the backlog is gone, and the workers keep up again.
+    pub fn drained_at(&self, since: Instant, baseline: u64, sustain: Duration) -> Option<Instant> {
+        let samples = self.samples.lock().expect("samples");
+        let after: Vec<_> = samples.iter().filter(|s| s.0 >= since).collect();
+        let mut start: Option<Instant> = None;
+        for (at, depth) in after {
+            match depth {
+                Some(d) if *d <= baseline => {
+                    let begun = *start.get_or_insert(*at);
+                    if *at - begun >= sustain {
+                        return Some(begun);
+                    }
+                }
+                _ => start = None,
+            }
+        }
+        None
+    }
+}

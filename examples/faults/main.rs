@@ -89,10 +89,10 @@ impl Profile {
         Self {
             name: "short",
             loans: 10,
-            payments: 300,
+            payments: 400,
             concurrency: 256,
             phones: 2,
-            dup_payments: 60,
+            dup_payments: 100,
             dup_copies: 10,
             kills: 3,
             kill_every: Duration::from_secs(2),
@@ -100,7 +100,7 @@ impl Profile {
             lms_outage: Duration::from_secs(4),
             lms_freeze: Duration::from_secs(3),
             redis_down: Duration::from_secs(4),
-            redis_restarts: 1,
+            redis_restarts: 2,
         }
     }
 
