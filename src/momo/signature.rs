@@ -105,7 +105,8 @@ pub fn verify(
         return Err(VerifyError::MissingHeaders);
     }
     let sent_at: i64 = timestamp.trim().parse().map_err(|_| VerifyError::MissingHeaders)?;
-    if (now - sent_at).abs() > tolerance_secs {
+    // abs_diff: a timestamp at the ends of i64 must be refused, not overflow the subtraction.
+    if now.abs_diff(sent_at) > u64::try_from(tolerance_secs).unwrap_or(0) {
         return Err(VerifyError::TimestampOutOfTolerance);
     }
     let candidates: Vec<Vec<u8>> = signature

@@ -17,6 +17,7 @@ mod lms_token;
 mod lms_undo;
 mod metrics;
 mod money;
+mod parsers;
 mod readme;
 mod real_lms;
 mod saga;
