@@ -252,3 +252,36 @@ pub fn broken(fault: &'static str, bound: Duration, error: &anyhow::Error) -> Ou
     outcome.problems.push(format!("the scenario failed: {error:#}"));
     outcome
 }
+
+/// Proves the counting can see what it counts: four payments over two loans, one never sent but
+/// marked acknowledged (must count as lost) and one posted a second time straight to the LMS (must
+/// count as doubled). An error when the counts differ from what was planted.
+pub async fn self_check(options: &Options) -> anyhow::Result<()> {
+    let stack = Stack::start("self_check", options).await?;
+    let lms = Lms::connect(&stack.lms).await?;
+    let loans = lms.seed(0, 2).await?;
+    let payments = plan("FT0", loans.len(), 4);
+    let wallet = Wallet::new(&stack.gateway, loans.clone(), payments.len())?;
+    for (i, payment) in payments.iter().enumerate().take(3) {
+        anyhow::ensure!(
+            wallet.deliver(i, payment, &format!("evt_{}", payment.receipt)).await,
+            "{} not acknowledged",
+            payment.receipt
+        );
+    }
+    wallet.acked[3].store(true, Ordering::Relaxed);
+    let planted = (3, 1, 1);
+    let mut seen = (0, 0, 0);
+    for round in 0..2 {
+        let (_, counts) = drain(&lms, &loans, &payments, &wallet, Duration::from_secs(5)).await?;
+        if round == 0 {
+            lms.repay(&loans[payments[0].loan].reference, payments[0].amount).await?;
+        }
+        seen = (counts.posted, counts.lost, counts.doubled);
+    }
+    let panics = stack.panics();
+    stack.dispose(false);
+    anyhow::ensure!(seen == planted, "counted (posted, lost, doubled) = {seen:?} where {planted:?} was planted");
+    anyhow::ensure!(panics.is_empty(), "panic lines: {panics:?}");
+    Ok(())
+}

@@ -94,6 +94,12 @@ impl Lms {
         Ok(())
     }
 
+    /// Posts a repayment straight to the LMS, as a branch or the back office would.
+    pub async fn repay(&self, reference: &str, amount: Decimal) -> anyhow::Result<()> {
+        let body = json!({ "transactionAmount": amount.to_string() });
+        self.post(&format!("/v1/loans/external/{reference}/repayments"), &body).await
+    }
+
     /// The loan's live (not reversed) repayments and `totalRepayment`.
     pub async fn held(&self, reference: &str) -> anyhow::Result<Held> {
         let url = format!("{}/v1/loans/external/{reference}", self.base);

@@ -35,6 +35,10 @@
 //! (stored but the answer was lost, e.g. killed mid-request: neither lost nor doubled), `hops_ok`
 //! (good/all balance journeys) and the fault's own figures; `result=ok|FAIL`.
 //!
+//! Before the faults, a self-check plants a loss (a receipt marked acknowledged but never sent) and a
+//! double (a receipt's repayment posted a second time straight to the LMS) and stops the run unless
+//! the counting reports exactly those.
+//!
 //! The exit status is non-zero when any fault lost or doubled money, any log has a panic line, a
 //! recovery exceeded its bound, or a scenario could not run; the failing faults' log files are listed
 //! and kept.
@@ -215,6 +219,8 @@ async fn suite(options: Options) -> anyhow::Result<bool> {
         bin.display(),
         redis.display()
     );
+    faults::self_check(&options).await.map_err(|e| e.context("the counting's self-check"))?;
+    eprintln!("self-check: a planted loss and a planted double were counted as such");
     let (mut passed, mut failed) = (0, 0);
     for fault in FAULTS.iter().copied().filter(|f| options.only.iter().any(|o| o == f)) {
         let (outcome, stack) = run_one(fault, &options).await;

@@ -40,6 +40,7 @@ pub async fn count(lms: &Lms, loans: &[Loan], payments: &[Payment], wallet: &Wal
             *times.entry(amount.normalize()).or_default() += 1;
         }
         let mut expected = Decimal::ZERO;
+        let mut loan_doubles = 0;
         for &i in &by_loan[loan] {
             let p = &payments[i];
             let n = times.remove(&p.amount.normalize()).unwrap_or(0);
@@ -51,19 +52,21 @@ pub async fn count(lms: &Lms, loans: &[Loan], payments: &[Payment], wallet: &Wal
                 (false, _) => counts.unacked_posted += 1,
             }
             if n > 1 {
-                counts.doubled += 1;
+                loan_doubles += 1;
             }
             if n > 0 {
                 expected += p.amount;
             }
         }
         // Whatever is left matched no receipt of ours.
-        counts.doubled += times.values().sum::<usize>();
-        if held.total_repayment > expected {
-            counts.doubled += 1;
+        loan_doubles += times.values().sum::<usize>();
+        // A total above the receipts held once each, that no double or stray above explains.
+        if loan_doubles == 0 && held.total_repayment > expected {
+            loan_doubles += 1;
         } else if held.total_repayment < expected {
             counts.short_totals += 1;
         }
+        counts.doubled += loan_doubles;
     }
     Ok(counts)
 }
