@@ -5,6 +5,7 @@
 //!     scripts/faults --long             # thousands of callbacks per fault, several kills and restarts
 //!     cargo run --example faults -- --short [--only redis_restart,gateway_kill] [--bound redis_restart=15s]
 //!                                       [--drain-deadline 30s] [--lms-ignores-keys] [--keep-logs]
+//!                                       [--gateway-env MKOPO_MONEY__RECLAIM_IDLE=60s ...]
 //!
 //! For each fault it starts, in a fresh temporary directory, its own `redis-server` (free loopback
 //! port, `--appendonly yes --appendfsync always`), `mkopo sandbox-lms`, `mkopo sandbox-wallet` and the
@@ -136,6 +137,8 @@ pub struct Options {
     /// Run the sandbox LMS with `quirks.ignore_idempotency_key`: a resent repayment would post twice.
     pub lms_ignores_keys: bool,
     pub keep_logs: bool,
+    /// `--gateway-env KEY=VALUE`: extra settings of the gateway, after the suite's own.
+    pub gateway_env: Vec<(String, String)>,
 }
 
 impl Options {
@@ -158,6 +161,7 @@ impl Options {
             drain_deadline: Duration::from_secs(30),
             lms_ignores_keys: false,
             keep_logs: false,
+            gateway_env: Vec::new(),
         };
         let mut args = args.peekable();
         let duration = |text: &str| humantime::parse_duration(text).map_err(|e| anyhow::anyhow!("{text:?}: {e}"));
@@ -184,8 +188,13 @@ impl Options {
                 "--drain-deadline" => options.drain_deadline = duration(&value()?)?,
                 "--lms-ignores-keys" => options.lms_ignores_keys = true,
                 "--keep-logs" => options.keep_logs = true,
+                "--gateway-env" => {
+                    let v = value()?;
+                    let (k, v) = v.split_once('=').ok_or_else(|| anyhow::anyhow!("--gateway-env KEY=VALUE"))?;
+                    options.gateway_env.push((k.to_owned(), v.to_owned()));
+                }
                 "-h" | "--help" => {
-                    println!("usage: faults [--short|--long] [--only F,G] [--bound FAULT=DURATION] [--drain-deadline D] [--lms-ignores-keys] [--keep-logs]\nfaults: {}", FAULTS.join(", "));
+                    println!("usage: faults [--short|--long] [--only F,G] [--bound FAULT=DURATION] [--drain-deadline D] [--lms-ignores-keys] [--gateway-env KEY=VALUE] [--keep-logs]\nfaults: {}", FAULTS.join(", "));
                     std::process::exit(0);
                 }
                 other => anyhow::bail!("unknown argument {other:?} (try --help)"),

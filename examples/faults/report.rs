@@ -11,7 +11,7 @@ use crate::drive::{Payment, Wallet};
 use crate::lms::{Lms, Loan};
 
 /// Money per receipt, read back from the LMS.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Counts {
     /// Acknowledged receipts the LMS holds.
     pub posted: usize,
@@ -25,6 +25,16 @@ pub struct Counts {
     pub unacked_posted: usize,
     /// Loans whose `totalRepayment` is below the sum of the receipts it holds.
     pub short_totals: usize,
+    /// The first few findings in words (which receipt, which loan), for the operator.
+    pub findings: Vec<String>,
+}
+
+impl Counts {
+    fn finding(&mut self, text: String) {
+        if self.findings.len() < 5 {
+            self.findings.push(text);
+        }
+    }
 }
 
 pub async fn count(lms: &Lms, loans: &[Loan], payments: &[Payment], wallet: &Wallet) -> anyhow::Result<Counts> {
@@ -46,25 +56,44 @@ pub async fn count(lms: &Lms, loans: &[Loan], payments: &[Payment], wallet: &Wal
             let n = times.remove(&p.amount.normalize()).unwrap_or(0);
             let acked = wallet.acked[i].load(Ordering::Relaxed);
             match (acked, n) {
-                (true, 0) => counts.lost += 1,
+                (true, 0) => {
+                    counts.lost += 1;
+                    counts.finding(format!(
+                        "{} ({}) acknowledged, not on {}",
+                        p.receipt, p.amount, loans[loan].reference
+                    ));
+                }
                 (true, _) => counts.posted += 1,
                 (false, 0) => {}
                 (false, _) => counts.unacked_posted += 1,
             }
             if n > 1 {
                 loan_doubles += 1;
+                counts.finding(format!("{} ({}) held {n} times on {}", p.receipt, p.amount, loans[loan].reference));
             }
             if n > 0 {
                 expected += p.amount;
             }
         }
         // Whatever is left matched no receipt of ours.
-        loan_doubles += times.values().sum::<usize>();
+        for (amount, n) in &times {
+            loan_doubles += n;
+            counts.finding(format!("{n} repayment(s) of {amount} on {} match no receipt", loans[loan].reference));
+        }
         // A total above the receipts held once each, that no double or stray above explains.
+        let reference = &loans[loan].reference;
         if loan_doubles == 0 && held.total_repayment > expected {
             loan_doubles += 1;
+            counts.finding(format!(
+                "{reference}: totalRepayment {} above its receipts' {expected}",
+                held.total_repayment
+            ));
         } else if held.total_repayment < expected {
             counts.short_totals += 1;
+            counts.finding(format!(
+                "{reference}: totalRepayment {} below its receipts' {expected}",
+                held.total_repayment
+            ));
         }
         counts.doubled += loan_doubles;
     }
@@ -159,6 +188,9 @@ impl Outcome {
                 failures.push(format!("recovery {} ms over the bound of {} ms", ms(r), ms(self.bound)))
             }
             Some(_) => {}
+        }
+        for finding in &c.findings {
+            failures.push(format!("e.g. {finding}"));
         }
         if !self.panics.is_empty() {
             failures.push(format!("{} panic lines, e.g. {}", self.panics.len(), self.panics[0]));

@@ -70,8 +70,13 @@ impl Stack {
             quiet,
             &dir,
         );
-        let gateway_proc =
-            Proc::new("gateway", bin, strings(&["serve"]), gateway_env(gateway_port, &redis_url, &lms, &wallet), &dir);
+        let gateway_proc = Proc::new(
+            "gateway",
+            bin,
+            strings(&["serve"]),
+            gateway_env(gateway_port, &redis_url, &lms, &wallet, &options.gateway_env),
+            &dir,
+        );
         let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
         let mut stack =
             Stack { dir, redis_url, lms, wallet, gateway, redis, lms_proc, wallet_proc, gateway_proc, http };
@@ -127,7 +132,14 @@ impl Stack {
 
 /// The gateway's settings: Redis, the LMS over HTTP, the sandbox wallet as a generic wallet at its own
 /// URL, and money timers fast enough for a test of seconds.
-fn gateway_env(port: u16, redis_url: &str, lms: &str, wallet: &str) -> Vec<(String, String)> {
+/// `extra` (`--gateway-env`) comes last and wins.
+fn gateway_env(
+    port: u16,
+    redis_url: &str,
+    lms: &str,
+    wallet: &str,
+    extra: &[(String, String)],
+) -> Vec<(String, String)> {
     let partner = mkopo::config::Settings::local_defaults().sandbox.lms;
     [
         ("MKOPO_SERVER__PORT", port.to_string()),
@@ -152,5 +164,6 @@ fn gateway_env(port: u16, redis_url: &str, lms: &str, wallet: &str) -> Vec<(Stri
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
+    .chain(extra.iter().cloned())
     .collect()
 }
