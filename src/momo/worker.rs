@@ -42,7 +42,8 @@ pub async fn run(service: MoneyService, consumer: String, shutdown: watch::Recei
 
 /// [`run`], beating `beat` after every loop and every entry. No store error ends the loop: a failed
 /// read waits a little (longer while failures go on, never past [`MAX_READ_PAUSE`]) and reads again,
-/// and the store reconnects underneath.
+/// and the store reconnects underneath. Entries a store failure left half done are tried again by
+/// this worker as soon as the store answers, not after `money.reclaim_idle` by another one.
 pub async fn run_watched(
     service: MoneyService,
     consumer: String,
@@ -53,9 +54,10 @@ pub async fn run_watched(
     let settings = service.settings.clone();
     let mut last_reclaim = tokio::time::Instant::now() - settings.reclaim_idle;
     let mut failing = Failing::default();
+    let (mut unfinished, mut unfinished_rounds) = (Vec::new(), 0u32);
     while !*shutdown.borrow() {
-        let mut entries = Vec::new();
-        if last_reclaim.elapsed() >= settings.reclaim_idle / 2 {
+        let mut entries: Vec<InboxEntry> = std::mem::take(&mut unfinished);
+        if entries.is_empty() && last_reclaim.elapsed() >= settings.reclaim_idle / 2 {
             last_reclaim = tokio::time::Instant::now();
             match service.store.reclaim(&consumer, settings.reclaim_idle, 10).await {
                 Ok(reclaimed) => entries.extend(reclaimed),
@@ -82,10 +84,23 @@ pub async fn run_watched(
             }
         }
         for entry in entries {
-            process_entry(&service, &entry).await;
+            if !process_entry(&service, &entry).await {
+                unfinished.push(entry);
+            }
             beat.beat();
         }
         beat.beat();
+        if unfinished.is_empty() {
+            unfinished_rounds = 0;
+        } else {
+            // Processing is idempotent, so the same entries simply run again once the store is back.
+            unfinished_rounds += 1;
+            let pause = (Duration::from_millis(250) * unfinished_rounds.min(8)).min(MAX_READ_PAUSE);
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
     }
     tracing::info!(consumer, "inbox worker stopped");
 }
@@ -120,28 +135,34 @@ impl Failing {
     }
 }
 
-/// Handles one inbox entry and acknowledges it unless the store itself failed (then the entry stays
-/// pending and is reclaimed).
-pub async fn process_entry(service: &MoneyService, entry: &InboxEntry) {
+/// Handles one inbox entry and acknowledges it unless the store itself failed: then the entry stays
+/// pending (reclaimed by another consumer if this one dies) and the answer is `false`.
+pub async fn process_entry(service: &MoneyService, entry: &InboxEntry) -> bool {
     match process(service, &entry.event_key).await {
         Ok(()) => {}
         Err(Deferred::Retry(why)) => {
             if let Err(error) = schedule_retry(service, &entry.event_key, &why).await {
                 tracing::warn!(%error, "could not schedule a retry; the entry stays pending");
-                return;
+                return false;
             }
         }
         Err(Deferred::Corrupt(why)) => {
+            // serde quotes the value it choked on, which can be the payer's number.
+            let why = crate::telemetry::redact_digits(&why);
             tracing::error!(event = entry.event_key, why, "unreadable event record; parked in suspense");
             let _ = service.store.list_add(OpsList::Suspense, &entry.event_key, service.now()).await;
         }
         Err(Deferred::Store(error)) => {
-            tracing::warn!(%error, event = entry.event_key, "store failed mid-event; it will be reclaimed");
-            return;
+            tracing::warn!(%error, event = entry.event_key, "store failed mid-event; the entry stays pending");
+            return false;
         }
     }
-    if let Err(error) = service.store.ack(entry).await {
-        tracing::warn!(%error, "could not acknowledge an inbox entry; it will be reprocessed idempotently");
+    match service.store.ack(entry).await {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(%error, "could not acknowledge an inbox entry; it will be reprocessed idempotently");
+            false
+        }
     }
 }
 

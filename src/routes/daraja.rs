@@ -19,6 +19,7 @@ use crate::momo::daraja::wallet::collection_for_checkout;
 use crate::momo::service::MoneyService;
 use crate::momo::store::Ingested;
 use crate::momo::{saga, EventKind, InboundEvent, Outcome, Provider, RawCallback, Reference};
+use crate::telemetry::redact_digits;
 
 pub struct DarajaCallbacks {
     pub path_token: SecretString,
@@ -130,7 +131,13 @@ async fn two_part(
         }
         ("b2c" | "status", "timeout") => {
             if let Ok(result) = parse_queue_timeout(&body) {
-                tracing::warn!(reference = ?result.originator_conversation_id, "Daraja queue timeout: the payout stays unknown and is polled");
+                // Only our own reference is named: the raw OriginatorConversationID is Daraja's text.
+                let ours = result.correlate(|key| match key {
+                    CorrelationKey::Reference(reference) => Some(reference.to_string()),
+                    CorrelationKey::ConversationId(_) => None,
+                });
+                let reference = ours.as_deref().unwrap_or("none of ours");
+                tracing::warn!(reference, "Daraja queue timeout: the payout stays unknown and is polled");
             }
             ack(cb::ACK_ACCEPTED)
         }
@@ -245,7 +252,7 @@ async fn stk(
                     }
                 }
                 None => {
-                    tracing::info!(code = callback.result_code, "STK prompt not paid");
+                    tracing::info!(code = %redact_digits(&callback.result_code), "STK prompt not paid");
                     ack(cb::ACK_ACCEPTED)
                 }
             }

@@ -80,7 +80,8 @@ impl SessionKey {
 /// An unreadable record (an older format) is a lost session, not an outage.
 fn decode(bytes: &[u8]) -> SessionRecord {
     serde_json::from_slice(bytes).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "unreadable session record; starting afresh");
+        // serde quotes the value it choked on, which can be the subscriber's number.
+        tracing::warn!(error = %crate::telemetry::redact_digits(&e.to_string()), "unreadable session record; starting afresh");
         SessionRecord::default()
     })
 }

@@ -87,8 +87,9 @@ pub enum UssdSessionIdError {
     TooLong(usize),
 }
 
-/// The provider's session id, verbatim (1..=128 bytes, R1).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The provider's session id, verbatim (1..=128 bytes, R1). Display and Debug mask its digit runs:
+/// they are for log lines, and some aggregators build session ids from the subscriber's number.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UssdSessionId(String);
 
 impl UssdSessionId {
@@ -109,7 +110,13 @@ impl UssdSessionId {
 
 impl fmt::Display for UssdSessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&crate::telemetry::redact_digits(&self.0))
+    }
+}
+
+impl fmt::Debug for UssdSessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UssdSessionId({self})")
     }
 }
 
@@ -168,4 +175,18 @@ pub struct AtEndNotice {
     pub hops_metadata: Option<String>,
     /// Only with `Failed`: the only trace of our own failure.
     pub error_message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_id_built_from_a_number_is_masked_in_logs_but_kept_verbatim() {
+        let id = UssdSessionId::parse("255712345678-1699999999").unwrap();
+        assert_eq!(id.as_str(), "255712345678-1699999999", "keys and echoes use the verbatim id");
+        assert_eq!(id.to_string(), "25571****678-16999**999");
+        assert!(!format!("{id:?}").contains("712345678"));
+        assert_eq!(UssdSessionId::parse("ATUid_5e4c").unwrap().to_string(), "ATUid_5e4c");
+    }
 }

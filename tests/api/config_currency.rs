@@ -11,22 +11,22 @@ fn repo_config() -> ConfigSource {
     ConfigSource { dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")), env: HashMap::new() }
 }
 
-/// A complete Daraja configuration by environment, as an operator would set it.
+/// A complete Daraja configuration, as an operator sets it: `MKOPO_WALLETS__DARAJA__<KEY>`.
+pub(crate) const DARAJA_ENV: [(&str, &str); 10] = [
+    ("CONSUMER_KEY", "daraja-key"),
+    ("CONSUMER_SECRET", "daraja-secret"),
+    ("SHORTCODE", "600000"),
+    ("B2C_SHORTCODE", "600001"),
+    ("STK_SHORTCODE", "174379"),
+    ("INITIATOR_NAME", "testapi"),
+    ("SECURITY_CREDENTIAL", "c2VjdXJpdHktY3JlZGVudGlhbA=="),
+    ("STK_PASSKEY", "stk-passkey"),
+    ("PATH_TOKEN", "Zq8v0bXw3kT6yN1mR4pL7sD9fH2jC5gA"),
+    ("CALLBACK_BASE_URL", "https://gw.example.com"),
+];
+
 fn with_daraja(source: ConfigSource) -> ConfigSource {
-    [
-        ("CONSUMER_KEY", "daraja-key"),
-        ("CONSUMER_SECRET", "daraja-secret"),
-        ("SHORTCODE", "600000"),
-        ("B2C_SHORTCODE", "600001"),
-        ("STK_SHORTCODE", "174379"),
-        ("INITIATOR_NAME", "testapi"),
-        ("SECURITY_CREDENTIAL", "c2VjdXJpdHktY3JlZGVudGlhbA=="),
-        ("STK_PASSKEY", "stk-passkey"),
-        ("PATH_TOKEN", "Zq8v0bXw3kT6yN1mR4pL7sD9fH2jC5gA"),
-        ("CALLBACK_BASE_URL", "https://gw.example.com"),
-    ]
-    .into_iter()
-    .fold(source, |s, (k, v)| s.with_env(&format!("MKOPO_WALLETS__DARAJA__{k}"), v))
+    DARAJA_ENV.into_iter().fold(source, |s, (k, v)| s.with_env(&format!("MKOPO_WALLETS__DARAJA__{k}"), v))
 }
 
 fn problems(source: &ConfigSource) -> Vec<String> {

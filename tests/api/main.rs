@@ -15,6 +15,7 @@ mod lms_contract;
 mod lms_generations;
 mod lms_token;
 mod lms_undo;
+mod log_masking;
 mod metrics;
 mod money;
 mod parsers;

@@ -5,6 +5,8 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
+use crate::telemetry::redact_digits;
+
 /// EAT is a fixed offset: Kenya has not observed daylight saving since 1942.
 pub const EAT: FixedOffset = match FixedOffset::east_opt(3 * 3600) {
     Some(offset) => offset,
@@ -15,13 +17,21 @@ pub const EAT: FixedOffset = match FixedOffset::east_opt(3 * 3600) {
 #[error("{what} {text:?} is not a valid Daraja time")]
 pub struct TimeError {
     pub what: &'static str,
+    /// The start of what was sent, its digit runs masked: an unreadable field can hold an MSISDN, and
+    /// this error ends up in log lines.
     pub text: String,
+}
+
+impl TimeError {
+    fn new(what: &'static str, text: &str) -> Self {
+        Self { what, text: redact_digits(&text.chars().take(32).collect::<String>()) }
+    }
 }
 
 /// C2B `TransTime` (`20191122063845`, EAT) to UTC. The STK `TransactionDate` and the status
 /// `FinalisedTime` use the same digits, sent as a JSON number: pass that number's exact text.
 pub fn parse_compact(text: &str) -> Result<DateTime<Utc>, TimeError> {
-    let error = || TimeError { what: "yyyyMMddHHmmss time", text: text.chars().take(32).collect() };
+    let error = || TimeError::new("yyyyMMddHHmmss time", text);
     let t = text.trim();
     if t.len() != 14 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(error());
@@ -33,7 +43,7 @@ pub fn parse_compact(text: &str) -> Result<DateTime<Utc>, TimeError> {
 
 /// B2C `TransactionCompletedDateTime` (`17.07.2017 10:54:57`, EAT) to UTC.
 pub fn parse_dotted(text: &str) -> Result<DateTime<Utc>, TimeError> {
-    let error = || TimeError { what: "dd.MM.yyyy HH:mm:ss time", text: text.chars().take(32).collect() };
+    let error = || TimeError::new("dd.MM.yyyy HH:mm:ss time", text);
     let t = text.trim();
     let (date, time) = t.split_once(' ').ok_or_else(error)?;
     let date: Vec<&str> = date.split('.').collect();
@@ -99,6 +109,15 @@ mod tests {
         {
             assert!(parse_dotted(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_unreadable_time_never_carries_a_whole_number_into_its_error() {
+        let error = parse_compact("254712345678").unwrap_err();
+        assert_eq!(error.text, "25471****678");
+        assert!(!error.to_string().contains("254712345678"), "{error}");
+        let error = parse_dotted("call 254712345678 now").unwrap_err();
+        assert!(!format!("{error} {error:?}").contains("712345678"), "{error:?}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod memory;
 mod redis;
+mod redis_stream;
 
 use std::time::Duration;
 

@@ -7,14 +7,13 @@
 //! a fresh one. A Redis that lost its data answers `NOGROUP`: the stream and group are created again
 //! (`XGROUP CREATE ... MKSTREAM`) and the workers go on.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use ::redis::aio::MultiplexedConnection;
-use ::redis::{cmd, AsyncCommands, AsyncConnectionConfig, Script, Value};
+use ::redis::{cmd, AsyncCommands, Script, Value};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 
+use super::redis_stream::{claimed_entries, pending_summary, read_entries, Readers};
 use super::{InboxEntry, InboxStats, Ingested, MoneyStore, OpsList, SetStats, Versioned};
 use crate::store::{store_error, Connections, RedisOptions, StoreError};
 
@@ -48,9 +47,7 @@ pub struct RedisMoneyStore {
     prefix: String,
     timeout: Duration,
     connections: Connections,
-    /// Blocking stream reads get a connection of their own per consumer, so they never hold up the
-    /// multiplexed connection every other command shares.
-    readers: tokio::sync::Mutex<HashMap<String, MultiplexedConnection>>,
+    readers: Readers,
     ingest: Script,
     take_due: Script,
     put_doc: Script,
@@ -63,11 +60,12 @@ impl RedisMoneyStore {
     }
 
     pub async fn connect_with(url: &str, prefix: &str, options: RedisOptions) -> Result<Self, StoreError> {
+        let connections = Connections::open(url, options).await?;
         let store = Self {
             prefix: prefix.to_owned(),
             timeout: options.timeout,
-            connections: Connections::open(url, options).await?,
-            readers: tokio::sync::Mutex::default(),
+            readers: Readers::new(connections.client().clone(), options.timeout),
+            connections,
             ingest: Script::new(INGEST),
             take_due: Script::new(TAKE_DUE),
             put_doc: Script::new(PUT_DOC),
@@ -113,54 +111,6 @@ impl RedisMoneyStore {
         fut: impl std::future::Future<Output = ::redis::RedisResult<T>>,
     ) -> Result<T, StoreError> {
         fut.await.map_err(|e| store_error(&e, self.timeout))
-    }
-
-    async fn reader(&self, consumer: &str) -> Result<MultiplexedConnection, StoreError> {
-        let mut readers = self.readers.lock().await;
-        if let Some(conn) = readers.get(consumer) {
-            return Ok(conn.clone());
-        }
-        // No response timeout: a blocking read is bounded by `claim` itself.
-        let config = AsyncConnectionConfig::new().set_connection_timeout(self.timeout);
-        let connect = self.connections.client().get_multiplexed_async_connection_with_config(&config);
-        let conn = tokio::time::timeout(self.timeout, connect)
-            .await
-            .map_err(|_| StoreError::Timeout(self.timeout))?
-            .map_err(|e| store_error(&e, self.timeout))?;
-        readers.insert(consumer.to_owned(), conn.clone());
-        Ok(conn)
-    }
-
-    /// A read that failed in any way may have left its connection dead: the next read opens a new one.
-    async fn drop_reader(&self, consumer: &str) {
-        self.readers.lock().await.remove(consumer);
-    }
-}
-
-/// Reads `[[id, [field, value, ...]], ...]` into inbox entries.
-fn entries(value: &Value) -> Vec<InboxEntry> {
-    let Value::Array(items) = value else { return Vec::new() };
-    items
-        .iter()
-        .filter_map(|item| {
-            let Value::Array(pair) = item else { return None };
-            let id = text(pair.first()?)?;
-            let Value::Array(fields) = pair.get(1)? else { return None };
-            let event_key = fields
-                .chunks(2)
-                .find(|kv| kv.first().and_then(text).as_deref() == Some("event"))?
-                .get(1)
-                .and_then(text)?;
-            Some(InboxEntry { id, event_key })
-        })
-        .collect()
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
-        Value::SimpleString(s) => Some(s.clone()),
-        _ => None,
     }
 }
 
@@ -229,7 +179,7 @@ impl MoneyStore for RedisMoneyStore {
     }
 
     async fn claim(&self, consumer: &str, count: usize, block: Duration) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut conn = self.reader(consumer).await?;
+        let mut conn = self.readers.get(consumer).await?;
         let mut read = cmd("XREADGROUP");
         read.arg("GROUP")
             .arg(GROUP)
@@ -248,24 +198,15 @@ impl MoneyStore for RedisMoneyStore {
                 return Ok(Vec::new());
             }
             Ok(Err(e)) => {
-                self.drop_reader(consumer).await;
+                self.readers.drop(consumer).await;
                 return Err(store_error(&e, self.timeout));
             }
             Err(_) => {
-                self.drop_reader(consumer).await;
+                self.readers.drop(consumer).await;
                 return Err(StoreError::Timeout(block + self.timeout));
             }
         };
-        // Reply: [[stream, [[id, fields], ...]]] or nil.
-        let Value::Array(streams) = reply else { return Ok(Vec::new()) };
-        Ok(streams
-            .iter()
-            .filter_map(|s| match s {
-                Value::Array(pair) => pair.get(1).map(entries),
-                _ => None,
-            })
-            .flatten()
-            .collect())
+        Ok(read_entries(&reply))
     }
 
     async fn reclaim(&self, consumer: &str, min_idle: Duration, count: usize) -> Result<Vec<InboxEntry>, StoreError> {
@@ -287,11 +228,7 @@ impl MoneyStore for RedisMoneyStore {
             }
             other => other.map_err(|e| store_error(&e, self.timeout))?,
         };
-        // Reply: [next-id, [[id, fields], ...], [deleted ids]].
-        Ok(match reply {
-            Value::Array(parts) => parts.get(1).map(entries).unwrap_or_default(),
-            _ => Vec::new(),
-        })
+        Ok(claimed_entries(&reply))
     }
 
     async fn ack(&self, entry: &InboxEntry) -> Result<(), StoreError> {
@@ -325,16 +262,7 @@ impl MoneyStore for RedisMoneyStore {
             Err(e) if no_group(&e) => Value::Nil,
             other => other.map_err(|e| store_error(&e, self.timeout))?,
         };
-        let (count, oldest) = match &pending {
-            Value::Array(parts) => (
-                match parts.first() {
-                    Some(Value::Int(n)) => *n as u64,
-                    _ => 0,
-                },
-                parts.get(1).and_then(text),
-            ),
-            _ => (0, None),
-        };
+        let (count, oldest) = pending_summary(&pending);
         let oldest_ms = oldest
             .and_then(|id| id.split('-').next().and_then(|ms| ms.parse::<i64>().ok()))
             .map_or(0, |ms| (Utc::now().timestamp_millis() - ms).max(0) as u64);

@@ -5,6 +5,7 @@
 mod readiness;
 mod restart;
 mod shutdown;
+mod wedged;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -87,3 +87,34 @@ async fn a_redis_that_lost_its_data_gets_its_inbox_group_back_and_the_workers_go
     assert_eq!(repayments(&app.sandbox_client(), LOAN).await, 2);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_entry_in_a_workers_hands_when_redis_dies_is_finished_once_redis_is_back_not_after_reclaim_idle() {
+    let mut redis = ThrowawayRedis::start().await;
+    // Another consumer would take the entry over only after a minute: the worker must finish it itself.
+    let app = TestApp::spawn_on_redis_at(&redis.url, |s| {
+        s.money.workers = 1;
+        s.money.reclaim_idle = Duration::from_secs(60);
+    })
+    .await;
+    subscriber_with_loan(&app.sandbox_client(), MSISDN, LOAN).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    // The worker's first LMS call for the payment takes 1.5 s; Redis dies while it waits.
+    app.sandbox.inject_fault(mkopo::sandbox::lms::Fault {
+        method: "GET".into(),
+        path: "/v1/loans/external/*".into(),
+        kind: mkopo::sandbox::lms::FaultKind::Delay,
+        count: 1,
+        delay_ms: 1500,
+    });
+    acknowledged(&client, &app.base, "HRINHAND01", Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis.kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    redis.restart().await;
+    let back = Instant::now();
+    posted(&app, "HRINHAND01", 8).await;
+    eprintln!("the entry in hand was posted {:?} after Redis came back", back.elapsed());
+    assert_eq!(repayments(&app.sandbox_client(), LOAN).await, 1);
+    app.stop().await;
+}

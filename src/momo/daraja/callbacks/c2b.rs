@@ -8,6 +8,7 @@ use crate::domain::Msisdn;
 use crate::momo::daraja::msisdn::UsableMsisdn;
 use crate::momo::daraja::time;
 use crate::momo::{EventKind, InboundEvent, Outcome, Provider, Reference};
+use crate::telemetry::redact_digits;
 
 /// The longest receipt we accept, so `receipt#n` fits the LMS `idempotencyKey` (spec §1).
 const MAX_RECEIPT_CHARS: usize = 96;
@@ -96,6 +97,8 @@ pub fn parse_c2b_confirmation(body: &[u8], rules: &CallbackRules) -> Result<Inbo
     let occurred_at = filled(map.get("TransTime")).and_then(|raw| match time::parse_compact(&raw) {
         Ok(at) => Some(at),
         Err(error) => {
+            // Both came from outside: the receipt and the time's text go through the digit mask.
+            let receipt = redact_digits(&receipt);
             tracing::warn!(%receipt, %error, "C2B confirmation with an unreadable TransTime; value time unknown");
             None
         }

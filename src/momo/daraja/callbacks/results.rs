@@ -12,6 +12,7 @@ use super::wire::{filled, money, object, Named};
 use super::CallbackError;
 use crate::momo::daraja::time;
 use crate::momo::{Money, Outcome, Reference};
+use crate::telemetry::redact_digits;
 
 /// A way to find the payout a result belongs to, in the order to try them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +112,8 @@ fn read(body: &[u8]) -> Result<Read, CallbackError> {
         Named::read(result.reference_data.as_ref().and_then(|r| r.get("ReferenceItem")), "Key").entries();
     Ok(Read {
         code,
-        desc: filled(result.result_desc.as_ref()),
+        // Free text from Daraja, kept in outcomes that reach log lines: digit runs masked once, here.
+        desc: filled(result.result_desc.as_ref()).map(|d| redact_digits(&d)),
         result_type: filled(result.result_type.as_ref()),
         originator: filled(result.originator_conversation_id.as_ref()),
         conversation: filled(result.conversation_id.as_ref()),
@@ -172,7 +174,7 @@ pub fn parse_queue_timeout(body: &[u8]) -> Result<PayoutResult, CallbackError> {
         originator_conversation_id: originator,
         conversation_id: conversation,
         result_code: field("ResultCode"),
-        result_desc: field("ResultDesc"),
+        result_desc: field("ResultDesc").map(|d| redact_digits(&d)),
         outcome: Outcome::Unknown { why: "Daraja queue timeout".into() },
         reference_data: Vec::new(),
     })

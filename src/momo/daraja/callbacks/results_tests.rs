@@ -174,3 +174,15 @@ fn malformed_result_bodies_are_typed_errors() {
         Err(CallbackError::Invalid { field: "TransactionAmount", .. })
     ));
 }
+
+#[test]
+fn provider_text_that_reaches_outcomes_and_logs_has_its_numbers_masked() {
+    let body = r#"{"Result":{"ResultType":0,"ResultCode":2040,"ResultDesc":"Receiver 254712345678 is not registered","OriginatorConversationID":"L0000123455"}}"#;
+    let result = parse_b2c_result(body.as_bytes(), "KES").unwrap();
+    let Outcome::Failed { message: Some(message), .. } = &result.outcome else { panic!("{:?}", result.outcome) };
+    assert_eq!(message, "Receiver 25471****678 is not registered");
+    let timeout = r#"{"Result":{"ResultCode":1,"ResultDesc":"Queue timeout for 254712345678","OriginatorConversationID":"254712345678"}}"#;
+    let result = parse_queue_timeout(timeout.as_bytes()).unwrap();
+    assert!(!format!("{:?}", result.result_desc).contains("254712345678"));
+    assert!(result.correlation_keys().iter().all(|k| !matches!(k, CorrelationKey::Reference(_))), "not ours");
+}

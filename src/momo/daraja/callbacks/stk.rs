@@ -9,6 +9,7 @@ use super::{CallbackError, CallbackRules};
 use crate::domain::Msisdn;
 use crate::momo::daraja::time;
 use crate::momo::{EventKind, InboundEvent, Outcome, Provider, Reference};
+use crate::telemetry::redact_digits;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StkCallback {
@@ -63,7 +64,8 @@ pub fn stk_failure_code(result_code: &str) -> Option<&'static str> {
 /// The failure for a non-zero code; the Daraja code stays in the message for support.
 pub(crate) fn stk_failure(result_code: &str, desc: Option<&str>) -> Outcome {
     let code = stk_failure_code(result_code).unwrap_or_else(|| {
-        tracing::warn!(result_code, "unlisted STK ResultCode; recorded as `other`");
+        // The code is the provider's text: masked like any other field from outside.
+        tracing::warn!(result_code = %redact_digits(result_code), "unlisted STK ResultCode; recorded as `other`");
         "other"
     });
     Outcome::Failed { code: code.into(), message: Some(format!("Daraja {result_code}: {}", desc.unwrap_or(""))) }
@@ -103,7 +105,8 @@ pub fn parse_stk_callback(body: &[u8], rules: &CallbackRules) -> Result<StkCallb
     let checkout_request_id =
         filled(c.checkout_request_id.as_ref()).ok_or(CallbackError::Missing("stkCallback.CheckoutRequestID"))?;
     let result_code = filled(Some(&c.result_code)).ok_or(CallbackError::Missing("stkCallback.ResultCode"))?;
-    let result_desc = filled(c.result_desc.as_ref());
+    // Free text from Daraja, kept in outcomes that reach log lines: digit runs masked once, here.
+    let result_desc = filled(c.result_desc.as_ref()).map(|d| redact_digits(&d));
     let items = Named::read(c.callback_metadata.as_ref().and_then(|m| m.get("Item")), "Name");
     let msisdn = items.text("PhoneNumber").and_then(|raw| rules.usable.parse(&raw));
     let outcome = if result_code == "0" {
