@@ -279,23 +279,15 @@ impl Depths {
         samples.iter().filter(|s| s.0 >= from && s.0 < to).filter_map(|s| s.1).max().unwrap_or(0)
     }
 
-    /// The first instant after `since` from which the depth stayed at most `baseline` for `sustain`
-    /// (every sample answered): the backlog is gone, and the workers keep up again.
-    pub fn drained_at(&self, since: Instant, baseline: u64, sustain: Duration) -> Option<Instant> {
+    /// When the inbox was back to `baseline` in `[since, until)`: the first answered sample at most
+    /// `baseline` after the deepest one (the backlog that piled up, often the burst of the wallet's
+    /// retries once Redis answered). `None` when it never got there in that window.
+    pub fn drained_at(&self, since: Instant, until: Instant, baseline: u64) -> Option<Instant> {
         let samples = self.samples.lock().expect("samples");
-        let after: Vec<_> = samples.iter().filter(|s| s.0 >= since).collect();
-        let mut start: Option<Instant> = None;
-        for (at, depth) in after {
-            match depth {
-                Some(d) if *d <= baseline => {
-                    let begun = *start.get_or_insert(*at);
-                    if *at - begun >= sustain {
-                        return Some(begun);
-                    }
-                }
-                _ => start = None,
-            }
-        }
-        None
+        let seen: Vec<(Instant, u64)> =
+            samples.iter().filter(|s| s.0 >= since && s.0 < until).filter_map(|s| s.1.map(|d| (s.0, d))).collect();
+        let deepest = seen.iter().map(|s| s.1).max()?;
+        let peak = seen.iter().position(|s| s.1 == deepest)?;
+        seen[peak..].iter().find(|s| s.1 <= baseline).map(|s| s.0)
     }
 }
