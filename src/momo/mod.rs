@@ -20,6 +20,3 @@ pub mod worker;
 
 pub use model::*;
 pub use reference::{Reference, ReferenceKind};
-
-#[cfg(test)]
-mod props_tests;

@@ -123,8 +123,8 @@ pub fn verify(
         return Err(VerifyError::MissingHeaders);
     }
     let sent_at: i64 = timestamp.trim().parse().map_err(|_| VerifyError::MissingHeaders)?;
-    // checked: a crafted timestamp at the ends of i64 must be refused, not overflow.
-    if now.checked_sub(sent_at).is_none_or(|skew| skew.unsigned_abs() > tolerance_secs.unsigned_abs()) {
+    // abs_diff: a timestamp at the ends of i64 must be refused, not overflow the subtraction.
+    if now.abs_diff(sent_at) > u64::try_from(tolerance_secs).unwrap_or(0) {
         return Err(VerifyError::TimestampOutOfTolerance);
     }
     let candidates: Vec<Vec<u8>> = signature

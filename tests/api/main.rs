@@ -19,6 +19,7 @@ mod lms_undo;
 mod log_masking;
 mod metrics;
 mod money;
+mod parsers;
 mod readme;
 mod real_lms;
 mod saga;

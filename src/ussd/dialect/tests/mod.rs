@@ -4,7 +4,6 @@ mod africastalking;
 mod beem;
 mod hubtel;
 mod malformed;
-mod props;
 mod render;
 
 use super::{Derived, Dialect, DialectCfg, Fingerprint, HopMemo, Inbound};
