@@ -135,9 +135,58 @@ impl Failing {
     }
 }
 
+/// How long an event's lease lasts without renewal, and how often the holder renews it.
+const LEASE_TTL: Duration = Duration::from_secs(30);
+const LEASE_RENEW: Duration = Duration::from_secs(10);
+
 /// Handles one inbox entry and acknowledges it unless the store itself failed: then the entry stays
 /// pending (reclaimed by another consumer if this one dies) and the answer is `false`.
+///
+/// One worker at a time works on an event: its lease (`lease:{event}`) is taken first and renewed while
+/// it works. An entry still waiting in a worker's batch can go idle past `money.reclaim_idle` and be
+/// reclaimed by another worker while the first is busy with the event; without the lease both would
+/// post it, twice on an LMS that ignores idempotency keys. An entry whose event is leased is left
+/// pending, unacknowledged: it is reclaimed again later, by when the holder has finished (or died and
+/// its lease expired).
 pub async fn process_entry(service: &MoneyService, entry: &InboxEntry) -> bool {
+    let lease = format!("lease:{}", entry.event_key);
+    let token = uuid::Uuid::new_v4().to_string();
+    match service.store.take_lease(&lease, &token, LEASE_TTL).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(event = entry.event_key, "event is being worked on by another worker; left pending");
+            return true;
+        }
+        Err(error) => {
+            tracing::warn!(%error, event = entry.event_key, "could not lease the event; the entry stays pending");
+            return false;
+        }
+    }
+    let done = leased(service, entry, &lease, &token).await;
+    if let Err(error) = service.store.release_lease(&lease, &token).await {
+        tracing::debug!(%error, "could not release an event lease; it expires by itself");
+    }
+    done
+}
+
+/// [`process_entry`]'s work while holding the lease, which is renewed until the work ends.
+async fn leased(service: &MoneyService, entry: &InboxEntry, lease: &str, token: &str) -> bool {
+    let work = handle(service, entry);
+    tokio::pin!(work);
+    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + LEASE_RENEW, LEASE_RENEW);
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = renew.tick() => match service.store.renew_lease(lease, token, LEASE_TTL).await {
+                Ok(true) => {}
+                Ok(false) => tracing::error!(event = entry.event_key, "lost an event's lease while working on it"),
+                Err(error) => tracing::warn!(%error, event = entry.event_key, "could not renew an event lease"),
+            },
+        }
+    }
+}
+
+async fn handle(service: &MoneyService, entry: &InboxEntry) -> bool {
     match process(service, &entry.event_key).await {
         Ok(()) => {}
         Err(Deferred::Retry(why)) => {

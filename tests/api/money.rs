@@ -355,3 +355,42 @@ async fn the_admin_api_answers_404_for_a_well_formed_reference_it_does_not_hold_
     assert_eq!(get(format!("{}/admin/disbursements/not-a-ref", app.base)).await, 400);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn two_workers_holding_the_same_entry_post_it_once_on_an_lms_that_ignores_keys() {
+    // A worker's batch entry can go idle past money.reclaim_idle and be reclaimed by another worker while
+    // the first is still busy with the event: the event's lease keeps the second one off it.
+    let app = TestApp::spawn_on_redis(|s| s.sandbox.lms.quirks.ignore_idempotency_key = true).await;
+    let lms = app.sandbox_client();
+    subscriber_with_loan(&lms, "255713000017", "L0000000083").await;
+    let prefix = format!("mkopo-test-{}", uuid::Uuid::new_v4());
+    let money = own_money(&app, &prefix).await;
+    let body = payment_body("HPRACE0001", "L0000000083", "255713000017", "1500.00");
+    let raw = mkopo::momo::RawCallback {
+        body: body.into_bytes(),
+        headers: Default::default(),
+        received_at: chrono::Utc::now(),
+        source_ip: None,
+    };
+    let record = EventRecord::new(mkopo::momo::generic::parse("sandbox", &raw, "255").unwrap(), raw);
+    money.store.ingest(&record.dedupe_key(), &record.id, &record.to_bytes()).await.unwrap();
+    let entry = money.store.claim("first", 10, Duration::from_millis(100)).await.unwrap().remove(0);
+    // The LMS is slow: both workers are inside the event at once.
+    app.sandbox.inject_fault(mkopo::sandbox::lms::Fault {
+        delay_ms: 400,
+        count: 4,
+        ..mkopo::sandbox::lms::Fault::new(
+            "POST",
+            "/v1/loans/external/*/repayments",
+            mkopo::sandbox::lms::FaultKind::Delay,
+        )
+    });
+    let (a, b) = tokio::join!(worker::process_entry(&money, &entry), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        worker::process_entry(&money, &entry).await
+    });
+    assert!(a && b);
+    assert_eq!(event_state(&money, &record.id).await, Some(EventState::Posted));
+    assert_eq!(repayments(&lms, "L0000000083").await, 1, "one posting, although the LMS ignores the key");
+    app.stop().await;
+}

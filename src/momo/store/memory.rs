@@ -26,6 +26,8 @@ struct State {
     timers: HashMap<String, DateTime<Utc>>,
     docs: HashMap<String, Versioned>,
     indexes: HashMap<String, HashSet<String>>,
+    /// Lease key → (holder's token, expires at).
+    leases: HashMap<String, (String, Instant)>,
 }
 
 impl State {
@@ -232,5 +234,36 @@ impl MoneyStore for MemoryMoneyStore {
 
     async fn index_members(&self, index: &str) -> Result<Vec<String>, StoreError> {
         Ok(self.with(|s| s.indexes.get(index).map(|i| i.iter().cloned().collect()).unwrap_or_default()))
+    }
+
+    async fn take_lease(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        Ok(self.with(|s| match s.leases.get(key) {
+            Some((_, until)) if *until > now => false,
+            _ => {
+                s.leases.insert(key.to_owned(), (token.to_owned(), now + ttl));
+                true
+            }
+        }))
+    }
+
+    async fn renew_lease(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        Ok(self.with(|s| match s.leases.get_mut(key) {
+            Some((held, until)) if held == token && *until > now => {
+                *until = now + ttl;
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn release_lease(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        self.with(|s| {
+            if s.leases.get(key).is_some_and(|(held, _)| held == token) {
+                s.leases.remove(key);
+            }
+        });
+        Ok(())
     }
 }

@@ -121,6 +121,13 @@ pub trait MoneyStore: Send + Sync {
     async fn index_add(&self, index: &str, member: &str) -> Result<(), StoreError>;
     async fn index_remove(&self, index: &str, member: &str) -> Result<(), StoreError>;
     async fn index_members(&self, index: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Takes the lease `key` for `token` for `ttl` unless someone holds it (`SET NX PX`).
+    async fn take_lease(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreError>;
+    /// Extends a lease the caller still holds; `false` when it was lost.
+    async fn renew_lease(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreError>;
+    /// Gives a lease back, if the caller still holds it.
+    async fn release_lease(&self, key: &str, token: &str) -> Result<(), StoreError>;
 }
 
 pub type SharedMoneyStore = std::sync::Arc<dyn MoneyStore>;

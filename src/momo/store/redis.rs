@@ -32,6 +32,16 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, AR
 for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
 return due";
 
+/// Extends a lease only while it still holds the caller's token.
+const RENEW_LEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0";
+
+/// Deletes a lease only while it still holds the caller's token.
+const RELEASE_LEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0";
+
 const PUT_DOC: &str = r"
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= tonumber(ARGV[1]) then return 0 end
@@ -51,6 +61,8 @@ pub struct RedisMoneyStore {
     ingest: Script,
     take_due: Script,
     put_doc: Script,
+    renew_lease: Script,
+    release_lease: Script,
 }
 
 impl RedisMoneyStore {
@@ -69,6 +81,8 @@ impl RedisMoneyStore {
             ingest: Script::new(INGEST),
             take_due: Script::new(TAKE_DUE),
             put_doc: Script::new(PUT_DOC),
+            renew_lease: Script::new(RENEW_LEASE),
+            release_lease: Script::new(RELEASE_LEASE),
         };
         store.create_group().await?;
         Ok(store)
@@ -343,5 +357,28 @@ impl MoneyStore for RedisMoneyStore {
     async fn index_members(&self, index: &str) -> Result<Vec<String>, StoreError> {
         let mut conn = self.connections.conn().await?;
         self.bounded(conn.smembers(self.key(&format!("index:{index}")))).await
+    }
+
+    async fn take_lease(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut conn = self.connections.conn().await?;
+        let mut set = cmd("SET");
+        set.arg(self.key(key)).arg(token).arg("NX").arg("PX").arg(ttl.as_millis() as u64);
+        let answer: Option<String> = self.bounded(set.query_async(&mut conn)).await?;
+        Ok(answer.is_some())
+    }
+
+    async fn renew_lease(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut conn = self.connections.conn().await?;
+        let mut invocation = self.renew_lease.prepare_invoke();
+        invocation.key(self.key(key)).arg(token).arg(ttl.as_millis() as u64);
+        let renewed: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(renewed == 1)
+    }
+
+    async fn release_lease(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let mut conn = self.connections.conn().await?;
+        let mut invocation = self.release_lease.prepare_invoke();
+        invocation.key(self.key(key)).arg(token);
+        self.bounded(invocation.invoke_async::<i64>(&mut conn)).await.map(drop)
     }
 }
