@@ -323,6 +323,15 @@ impl Loan {
         })
     }
 
+    /// The day a settled loan was repaid in full, as its row shows it: the newest customer repayment of
+    /// `repaymentHistory` (sent on single reads, and by some list rows), else the last instalment's due
+    /// date (a loan repaid early reads as repaid at its maturity, one repaid late as repaid then).
+    /// `None` when the row shows neither.
+    pub fn settled_on(&self) -> Option<NaiveDate> {
+        let paid = self.repayment_history.iter().filter(|r| r.counts()).filter_map(|r| r.date).max();
+        paid.or_else(|| self.schedule().filter_map(|r| r.due_date).max())
+    }
+
     /// The disbursement date as the schedule shows it: the first instalment's `fromDate` (unconfirmed
     /// row shape, so `None` when the LMS does not send it).
     pub fn disbursement_date(&self) -> Option<NaiveDate> {
