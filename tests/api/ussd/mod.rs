@@ -10,3 +10,4 @@ mod options;
 pub mod phone;
 mod pin;
 mod resume;
+mod screens;
