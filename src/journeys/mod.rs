@@ -93,6 +93,9 @@ impl Journeys {
     /// First hop: is the subscriber a customer, and did they break off a session recently? Their active
     /// loans are fetched in the background meanwhile, ready for the balance screen.
     async fn lookup(&self, ctx: &mut Ctx<'_>) -> Result<TaskResult, JourneyError> {
+        // What an earlier dial cached may be stale by now (a loan the back office opened, a payment):
+        // until this dial's prefetch lands, the balance screen asks the LMS itself rather than show it.
+        self.forget_loans(ctx.msisdn);
         let prefetch = self.clone();
         let msisdn = ctx.msisdn.clone();
         tokio::spawn(

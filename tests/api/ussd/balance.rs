@@ -3,6 +3,7 @@
 
 use mkopo::lms::NewLoan;
 use mkopo::momo::reference::{Reference, ReferenceKind};
+use mkopo::sandbox::lms::{Fault, FaultKind};
 
 use super::journeys::{borrow, registered};
 use super::phone::{Phone, Via, ALL};
@@ -143,4 +144,21 @@ async fn a_product_of_one_amount_shows_it_once_and_goes_straight_to_the_quote_in
         assert!(phone.screen.text.starts_with("TZS 50,000 has been sent to your wallet."), "{via:?}");
         assert_eq!(lms.active_loans(&msisdn).await.unwrap()[0].principal, dec("50000"));
     }
+}
+
+#[tokio::test]
+async fn a_new_dial_never_shows_the_loans_an_earlier_dial_cached() {
+    let app = TestApp::spawn_on_redis(|_| {}).await;
+    let msisdn = Via::Beem.msisdn(1130);
+    registered(&app, Via::Beem, &msisdn).await;
+    eventually(5, "the registration dial's prefetch (no loans)", || async {
+        (lms_calls(&app, "GET /v1/loans").await >= 1).then_some(())
+    })
+    .await;
+    app.sandbox.seed_loan_without_external_id(&msisdn, "1", dec("5000")).unwrap();
+    // This dial's prefetch is slow: the balance screen comes first and must not use the old empty list.
+    app.sandbox.inject_fault(Fault { delay_ms: 1500, ..Fault::new("GET", "/v1/loans", FaultKind::Delay) });
+    let mut phone = Phone::dial(&app, Via::Beem, &msisdn).await;
+    phone.walk(&["My balance"]).await;
+    assert!(phone.screen.text.starts_with("Halotel 7-Day Loan\nOwed: TZS 5,550\n"), "{}", phone.screen.text);
 }
