@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mkopo::menu::{sample_slots, Menu, NavKeys, State, TaskResult, Turn};
+use mkopo::menu::{sample_slots, Formats, Menu, NavKeys, State, TaskResult, Turn};
 use mkopo::ussd::ScreenBudget;
 
 fn at(menu: &Menu, node: &str) -> State {
@@ -18,7 +18,7 @@ fn at(menu: &Menu, node: &str) -> State {
 
 fn engine(c: &mut Criterion) {
     let budget = ScreenBudget::default();
-    let menu = Menu::load(None, &[], NavKeys::default(), budget).expect("the shipped menu loads");
+    let menu = Menu::load(None, &[], NavKeys::default(), Formats::default(), budget).expect("the shipped menu loads");
     let mut group = c.benchmark_group("engine");
 
     let main = at(&menu, "main");

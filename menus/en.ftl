@@ -1,4 +1,7 @@
-# mkopo USSD screens, English. Amounts and dates arrive formatted; counts are numbers (plural forms).
+# mkopo USSD screens, English. Every amount is shown by one rule (ussd.currency, ussd.show_currency):
+# `{ $amount }` reads "TZS 1,000"; `{ MONEY($min, $max) }` is a range with the currency once
+# ("TZS 1,000-50,000"; one amount when both are equal). Dates follow ussd.date_format. A product is
+# named by `product-<LMS product id>` below, else by the LMS. Counts are numbers (plural forms).
 # Keep every screen within 160 GSM-7 characters: `mkopo check-menus` renders each one at its widest.
 
 ## Navigation and errors
@@ -59,19 +62,19 @@ borrow-unscored-text = Sorry, you do not qualify for a loan yet. Keep using mobi
 borrow-no-limit-text = Sorry, no loan is available to you right now.
 borrow-inactive-text = Your account is not active. Please contact customer care.
 borrow-products-text = Choose a loan:
-borrow-product-row = { $n }. { $name } ({ $min }-{ $max })
-borrow-amount-text = { $product_name }. Choose amount ({ $currency }):
+borrow-product-row = { $n }. { $name } ({ MONEY($min, $max) })
+borrow-amount-text = { $product_name }. Choose amount:
 borrow-amount-row = { $n }. { $amount }
 borrow-other = Other amount
-borrow-other-text = Enter amount ({ $product_min }-{ $product_max } { $currency }):
-borrow-confirm-text = Borrow { $currency } { $amount }
+borrow-other-text = Enter amount ({ MONEY($product_min, $product_max) }):
+borrow-confirm-text = Borrow { $amount }
     Charges: { $charges }
     Repay { $total } by { $due }
 confirm = Confirm
 cancel = Cancel
 borrow-pin-text = Enter your PIN:
-borrow-done-text = { $currency } { $amount } has been sent to your wallet. Repay { $total } by { $due }. Ref { $reference }
-borrow-pending-text = Your loan of { $currency } { $amount } is being sent. You will get an SMS. Ref { $reference }
+borrow-done-text = { $amount } has been sent to your wallet. Repay { $total } by { $due }. Ref { $reference }
+borrow-pending-text = Your loan of { $amount } is being sent. You will get an SMS. Ref { $reference }
 borrow-failed-text = Sorry, we could not send your loan. Nothing is owed. Please try again later.
 cancelled-text = Cancelled. Nothing was done.
 
@@ -80,11 +83,18 @@ balance-text = { $count ->
     [one] Your loan:
    *[other] Your { $count } loans:
 }
-balance-row = { $n }. { $product }: owe { $outstanding }
-    Next { $next_amount } by { $next_date }{ $overdue ->
+balance-row = { $n }. { $product }: { $outstanding }{ $overdue ->
         [yes] {" "}OVERDUE
        *[no] {""}
     }
+balance-loan-text = { $loan_product }
+    Owed: { $loan_outstanding }
+    Next: { $loan_next_amount } by { $loan_next_date }{ $loan_overdue ->
+        [yes] {""}
+            OVERDUE
+       *[no] {""}
+    }
+balance-repay = Repay
 no-loans-text = You have no active loan.
 
 ## Repay
@@ -94,15 +104,26 @@ repay-how-text = Owed: { $loan_outstanding }
 repay-full = Full { $loan_outstanding }
 repay-next = Next { $loan_next_amount }
 repay-other = Other amount
-repay-other-text = Enter amount ({ $repay_min }-{ $loan_outstanding }):
-repay-confirm-text = Pay { $currency } { $amount } for { $loan_product }?
-repay-requested-text = You will get a wallet prompt to pay { $currency } { $amount }. Enter your wallet PIN to approve.
+repay-other-text = Enter amount ({ MONEY($loan_repay_min, $loan_outstanding) }):
+repay-confirm-text = Pay { $amount } for { $loan_product }?
+repay-requested-text = You will get a wallet prompt to pay { $amount }. Enter your wallet PIN to approve.
 
 ## My payments
 history-loans-text = Payments for which loan?
+history-loan-row = { $n }. { $product }: { $closed ->
+        [yes] repaid
+       *[no] { $outstanding }
+    }
+history-no-loans-text = You have no active or recent loan.
 history-text = Recent payments:
 history-row = { $date }: { $amount }
 history-none-text = No payments on this loan yet.
+
+## Products, by LMS product id (without one, the LMS's name is shown)
+product-1 = Halotel 7-Day Loan
+product-2 = Halotel 30-Day Loan
+product-3 = Halotel 3-Month Loan
+product-unnamed = Loan
 
 ## Language
 language-text = Choose language:

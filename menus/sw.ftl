@@ -1,4 +1,7 @@
-# Skrini za USSD za mkopo, Kiswahili. Kiasi na tarehe hufika zikiwa tayari; idadi ni namba (wingi).
+# Skrini za USSD za mkopo, Kiswahili. Kila kiasi huonyeshwa kwa kanuni moja (ussd.currency,
+# ussd.show_currency): `{ $amount }` ni "TZS 1,000"; `{ MONEY($min, $max) }` ni kiwango chenye sarafu mara
+# moja ("TZS 1,000-50,000"; kiasi kimoja vikilingana). Tarehe hufuata ussd.date_format. Bidhaa huitwa kwa
+# `product-<namba ya bidhaa ya LMS>` hapa chini, la sivyo kwa jina la LMS. Idadi ni namba (wingi).
 # Kila skrini ikae ndani ya herufi 160 za GSM-7: `mkopo check-menus` hupima kila moja.
 
 ## Urambazaji na makosa
@@ -59,19 +62,19 @@ borrow-unscored-text = Samahani, bado hujastahili mkopo. Endelea kutumia pesa ya
 borrow-no-limit-text = Samahani, hakuna mkopo unaopatikana kwako sasa.
 borrow-inactive-text = Akaunti yako haiko hai. Tafadhali wasiliana na huduma kwa wateja.
 borrow-products-text = Chagua mkopo:
-borrow-product-row = { $n }. { $name } ({ $min }-{ $max })
-borrow-amount-text = { $product_name }. Chagua kiasi ({ $currency }):
+borrow-product-row = { $n }. { $name } ({ MONEY($min, $max) })
+borrow-amount-text = { $product_name }. Chagua kiasi:
 borrow-amount-row = { $n }. { $amount }
 borrow-other = Kiasi kingine
-borrow-other-text = Weka kiasi ({ $product_min }-{ $product_max } { $currency }):
-borrow-confirm-text = Kopa { $currency } { $amount }
+borrow-other-text = Weka kiasi ({ MONEY($product_min, $product_max) }):
+borrow-confirm-text = Kopa { $amount }
     Gharama: { $charges }
     Lipa { $total } kabla ya { $due }
 confirm = Thibitisha
 cancel = Ghairi
 borrow-pin-text = Weka PIN yako:
-borrow-done-text = { $currency } { $amount } imetumwa kwenye pochi yako. Lipa { $total } kabla ya { $due }. Kumb { $reference }
-borrow-pending-text = Mkopo wako wa { $currency } { $amount } unatumwa. Utapokea SMS. Kumb { $reference }
+borrow-done-text = { $amount } imetumwa kwenye pochi yako. Lipa { $total } kabla ya { $due }. Kumb { $reference }
+borrow-pending-text = Mkopo wako wa { $amount } unatumwa. Utapokea SMS. Kumb { $reference }
 borrow-failed-text = Samahani, hatukuweza kutuma mkopo wako. Huna deni. Tafadhali jaribu tena baadaye.
 cancelled-text = Imeghairiwa. Hakuna kilichofanyika.
 
@@ -80,11 +83,18 @@ balance-text = { $count ->
     [one] Mkopo wako:
    *[other] Mikopo yako ({ $count }):
 }
-balance-row = { $n }. { $product }: deni { $outstanding }
-    Lipa { $next_amount } kabla ya { $next_date }{ $overdue ->
+balance-row = { $n }. { $product }: { $outstanding }{ $overdue ->
         [yes] {" "}IMECHELEWA
        *[no] {""}
     }
+balance-loan-text = { $loan_product }
+    Deni: { $loan_outstanding }
+    Awamu ijayo: { $loan_next_amount } kabla ya { $loan_next_date }{ $loan_overdue ->
+        [yes] {""}
+            IMECHELEWA
+       *[no] {""}
+    }
+balance-repay = Lipa
 no-loans-text = Huna mkopo unaoendelea.
 
 ## Kulipa
@@ -94,15 +104,26 @@ repay-how-text = Deni: { $loan_outstanding }
 repay-full = Yote { $loan_outstanding }
 repay-next = Awamu ijayo { $loan_next_amount }
 repay-other = Kiasi kingine
-repay-other-text = Weka kiasi ({ $repay_min }-{ $loan_outstanding }):
-repay-confirm-text = Lipa { $currency } { $amount } kwa { $loan_product }?
-repay-requested-text = Utapokea ujumbe wa pochi kulipa { $currency } { $amount }. Weka PIN ya pochi kukubali.
+repay-other-text = Weka kiasi ({ MONEY($loan_repay_min, $loan_outstanding) }):
+repay-confirm-text = Lipa { $amount } kwa { $loan_product }?
+repay-requested-text = Utapokea ujumbe wa pochi kulipa { $amount }. Weka PIN ya pochi kukubali.
 
 ## Malipo yangu
 history-loans-text = Malipo ya mkopo upi?
+history-loan-row = { $n }. { $product }: { $closed ->
+        [yes] umelipwa
+       *[no] { $outstanding }
+    }
+history-no-loans-text = Huna mkopo unaoendelea wala wa hivi karibuni.
 history-text = Malipo ya karibuni:
 history-row = { $date }: { $amount }
 history-none-text = Bado hakuna malipo kwa mkopo huu.
+
+## Bidhaa, kwa namba ya bidhaa ya LMS (bila jina hapa, jina la LMS huonyeshwa)
+product-1 = Mkopo wa Halotel wa Siku 7
+product-2 = Mkopo wa Halotel wa Siku 30
+product-3 = Mkopo wa Halotel wa Miezi 3
+product-unnamed = Mkopo
 
 ## Lugha
 language-text = Chagua lugha:

@@ -305,7 +305,7 @@ fn check_menus(settings: &Settings, dir: Option<&std::path::Path>, graph: bool) 
     let configured = (!u.menus_dir.trim().is_empty()).then(|| std::path::Path::new(u.menus_dir.trim()));
     let dir = dir.or(configured);
     let budget = u.screen.strictest();
-    let menu = crate::menu::Menu::load(dir, &u.languages, u.nav.clone(), budget)?;
+    let menu = crate::menu::Menu::load(dir, &u.languages, u.nav.clone(), u.formats(), budget)?;
     if graph {
         print!("{}", crate::menu::mermaid(&menu));
     } else {
@@ -316,6 +316,9 @@ fn check_menus(settings: &Settings, dir: Option<&std::path::Path>, graph: bool) 
             menu.catalog().languages().join(", "),
             budget.gsm7
         );
+        for missing in menu.untranslated_products(&settings.lms.product_ids) {
+            println!("warning: {missing}");
+        }
     }
     Ok(())
 }

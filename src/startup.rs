@@ -249,7 +249,11 @@ fn build_ussd(
     let u = &settings.ussd;
     let budget = u.screen.strictest();
     let dir = (!u.menus_dir.trim().is_empty()).then(|| std::path::Path::new(u.menus_dir.trim()));
-    let menu = crate::menu::Menu::load(dir, &u.languages, u.nav.clone(), budget).context("loading the menus")?;
+    let menu =
+        crate::menu::Menu::load(dir, &u.languages, u.nav.clone(), u.formats(), budget).context("loading the menus")?;
+    for missing in menu.untranslated_products(&settings.lms.product_ids) {
+        tracing::warn!("{missing}");
+    }
     let sessions = crate::session::Sessions::new(store, u.session_ttl, u.resume_window);
     let settings_arc = Arc::new(u.clone());
     let journeys = crate::journeys::Journeys::new(lms.clone(), money.clone(), sessions.clone(), settings_arc.clone());

@@ -74,12 +74,12 @@ impl Floor {
             let page: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
             match page["items"].as_array().map_or(0, Vec::len) {
                 0 => ("END You have no active loan.".to_owned(), true),
-                n => (format!("CON Your loan:\n1. {n} loan(s)\n0. Back"), false),
+                n => (format!("CON {n} loan(s)\nOwed: TZS 0\n1. Repay\n0. Back"), false),
             }
         };
         let state = serde_json::json!({
             "m": { "hop": hop, "fp": "0123456789abcdef0123456789abcdef", "reply": { "text": reply, "end": end } },
-            "s": { "node": if hop == 1 { "main" } else { "balance-list" }, "lang": "en", "slots": { "currency": "TZS" } }
+            "s": { "node": if hop == 1 { "main" } else { "balance-loan" }, "lang": "en", "slots": { "currency": "TZS" } }
         })
         .to_string();
         if hop == 1 {

@@ -34,7 +34,7 @@ impl Journey {
         let ok = |b: bool| if b { Ok(None) } else { Err(()) };
         match (self, hop) {
             (_, 0) => ok(body.starts_with("CON Mkopo\n") && body.contains("My balance")),
-            (Journey::Balance, _) if loans => ok(body.starts_with("CON Your loan")),
+            (Journey::Balance, _) if loans => ok(body.starts_with("CON ") && body.contains("\nOwed: ")),
             (Journey::Balance, _) => ok(body == "END You have no active loan."),
             (_, 1) => ok(body.starts_with("CON Choose a loan:")),
             (_, 2) => ok(body.starts_with("CON ") && body.contains("Choose amount")),

@@ -48,14 +48,35 @@ pub struct UssdSettings {
     pub repay_min: Decimal,
     /// Preset borrow amounts offered when they fall in the product's range (plus its minimum and maximum).
     pub amount_presets: Vec<u64>,
+    /// Per product id, the exact presets offered instead (those inside the subscriber's range, 1 to 4).
+    #[serde(default)]
+    pub amount_presets_by_product: BTreeMap<String, Vec<u64>>,
     /// Currency shown on screens.
     pub currency: String,
+    /// Every amount on every screen shows the currency (`TZS 1,000`); off, bare numbers.
+    pub show_currency: bool,
+    /// How dates are shown on screens (chrono strftime).
+    pub date_format: String,
+    /// My payments also offers loans repaid in full within this window; 0 shows active loans only.
+    #[serde(with = "humantime_serde")]
+    pub history_closed_window: Duration,
     /// A deep-dial suffix (`*150*88*2#`) picks that option of the home menu; off by default (spec §2).
     pub deep_dial: bool,
     pub screen: ScreenSettings,
     pub nav: NavKeys,
     pub pin: PinSettings,
     pub dialects: BTreeMap<String, DialectSettings>,
+}
+
+impl UssdSettings {
+    /// The one rule amounts and dates are shown by on every screen.
+    pub fn formats(&self) -> crate::menu::Formats {
+        crate::menu::Formats {
+            currency: self.currency.clone(),
+            show_currency: self.show_currency,
+            date_format: self.date_format.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -205,6 +205,19 @@ fn ussd_problems(s: &Settings) -> Vec<String> {
     if u.pin.max_failures == 0 {
         problems.push("ussd.pin.max_failures must be at least 1".to_owned());
     }
+    if !crate::menu::date_format_is_valid(&u.date_format) {
+        problems.push(format!("ussd.date_format {:?} is not a date pattern chrono can format", u.date_format));
+    }
+    for (product, presets) in &u.amount_presets_by_product {
+        if !s.lms.product_ids.contains(product) {
+            problems.push(format!("ussd.amount_presets_by_product.{product:?} names a product not in lms.product_ids"));
+        }
+        if presets.is_empty() || presets.len() > 4 || presets.contains(&0) {
+            problems.push(format!(
+                "ussd.amount_presets_by_product.{product:?} must list 1 to 4 amounts above 0 (one screen of choices)"
+            ));
+        }
+    }
     for name in u.dialects.keys() {
         if !["africastalking", "beem", "hubtel"].contains(&name.as_str()) {
             problems.push(format!("ussd.dialects.{name} is not a dialect: use africastalking, beem or hubtel"));

@@ -59,13 +59,21 @@ impl Journeys {
         Ok(TaskResult::outcome("eligible").with("products", Value::List(rows)))
     }
 
-    /// Up to four amounts: the product's minimum, configured presets inside the range, and its maximum.
+    /// The amounts to pick from: the product's own presets (`ussd.amount_presets_by_product`) inside
+    /// the range, else up to four by the rule ([`presets`]). A range of one amount is no choice at all:
+    /// `fixed`, with that amount chosen.
     pub(super) fn amounts(&self, ctx: &mut Ctx<'_>) -> TaskResult {
         let slots = &ctx.state.slots;
         let (Some(min), Some(max)) = (slots.amount("product.min"), slots.amount("product.max")) else {
             return TaskResult::outcome("ok").with("amounts", Value::List(Vec::new()));
         };
-        let rows = presets(min, max, &self.settings.amount_presets)
+        if min == max {
+            return TaskResult::outcome("fixed").with("choice.amount", Value::Amount(min));
+        }
+        let own = slots.text("product.id").and_then(|id| self.settings.amount_presets_by_product.get(id));
+        let chosen = own.map(|own| listed(min, max, own)).filter(|listed| !listed.is_empty());
+        let rows = chosen
+            .unwrap_or_else(|| presets(min, max, &self.settings.amount_presets))
             .into_iter()
             .map(|a| [("amount".to_owned(), Value::Amount(a))].into_iter().collect())
             .collect();
@@ -104,18 +112,19 @@ impl Journeys {
             next_due: slots.date("quote.next_due"),
             due: slots.date("due"),
         });
-        let effect = ctx.key.effect(node);
+        let effect = ctx.effect(node);
+        let claim = effect.clone();
         // Claim, start and record run detached: if the hop deadline drops this task, they still finish
         // together, so a claimed effect always has its saga.
         let this = self.clone();
         let msisdn = ctx.msisdn.clone();
         let claimed = tokio::spawn(
             async move {
-                match this.sessions.claim_effect(&effect).await? {
+                match this.sessions.claim_effect(&claim).await? {
                     Ok(()) => {
                         let money = Money::new(amount, &this.settings.currency);
                         let reference = saga::disburse(&this.money, &msisdn, &product_id, money, quoted).await?;
-                        this.sessions.record_effect(&effect, reference.as_str().as_bytes()).await?;
+                        this.sessions.record_effect(&claim, reference.as_str().as_bytes()).await?;
                         Ok::<_, JourneyError>(Ok(reference))
                     }
                     Err(previous) => Ok(Err(previous)),
@@ -128,10 +137,10 @@ impl Journeys {
         let reference = match claimed {
             Ok(reference) => reference,
             Err(previous) => {
-                tracing::warn!(msisdn = %ctx.msisdn, "borrow already started in this session; following it");
-                match std::str::from_utf8(&previous).ok().and_then(Reference::parse) {
+                tracing::warn!(msisdn = %ctx.msisdn, "borrow already started for this journey; following it");
+                match self.started_borrow(&effect, previous).await? {
                     Some(r) => r,
-                    None => return Ok(TaskResult::outcome("pending")),
+                    None => return Ok(TaskResult::outcome("pending").with("reference", Value::Text("-".into()))),
                 }
             }
         };
@@ -146,6 +155,23 @@ impl Journeys {
             }
         }
         Ok(result)
+    }
+
+    /// The reference of a borrow another hop claimed: recorded by now, or within `ussd.borrow_wait` (the
+    /// claim and the record are a store round trip apart). A resumed confirmation lands here when the
+    /// first session's borrow is still running.
+    async fn started_borrow(&self, effect: &str, mut recorded: Vec<u8>) -> Result<Option<Reference>, JourneyError> {
+        let until = tokio::time::Instant::now() + self.settings.borrow_wait;
+        loop {
+            if let Some(reference) = std::str::from_utf8(&recorded).ok().and_then(Reference::parse) {
+                return Ok(Some(reference));
+            }
+            if tokio::time::Instant::now() >= until {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            recorded = self.sessions.effect_result(effect).await?.unwrap_or_default();
+        }
     }
 
     async fn wait_for_saga(
@@ -169,12 +195,19 @@ impl Journeys {
 fn product_row(p: &OfferedProduct, max: Decimal) -> Item {
     let mut row = Item::new();
     row.insert("id".into(), Value::Text(p.product.id.clone()));
-    row.insert("name".into(), Value::Text(p.product.name.clone()));
+    row.insert("name".into(), Value::Product(p.product.id.clone(), p.product.name.clone()));
     row.insert("min".into(), Value::Amount(p.min_principal));
     row.insert("max".into(), Value::Amount(max));
     row
 }
 
+/// A product's own presets as listed, those inside `[min, max]` (the range capped by the limit).
+fn listed(min: Decimal, max: Decimal, own: &[u64]) -> Vec<Decimal> {
+    own.iter().map(|a| Decimal::from(*a)).filter(|a| (min..=max).contains(a)).collect()
+}
+
+/// The default rule: at most four amounts, the range's ends and up to two configured presets between
+/// them, evenly spaced when more fall inside.
 fn presets(min: Decimal, max: Decimal, configured: &[u64]) -> Vec<Decimal> {
     let mut all: Vec<Decimal> = std::iter::once(min)
         .chain(configured.iter().map(|p| Decimal::from(*p)).filter(|p| *p > min && *p < max))
@@ -201,5 +234,13 @@ mod tests {
         let many = presets(d(1000), d(100_000), &[2000, 5000, 10000, 20000, 50000]);
         assert_eq!(many.len(), 4);
         assert_eq!((many[0], many[3]), (d(1000), d(100_000)));
+    }
+
+    #[test]
+    fn a_products_own_presets_are_offered_as_listed_within_the_range() {
+        let d = Decimal::from;
+        assert_eq!(listed(d(1000), d(50_000), &[2000, 5000, 10000]), vec![d(2000), d(5000), d(10000)]);
+        assert_eq!(listed(d(1000), d(3000), &[2000, 5000]), vec![d(2000)], "capped by the limit");
+        assert!(listed(d(1000), d(1500), &[2000]).is_empty(), "none fits: the rule applies");
     }
 }

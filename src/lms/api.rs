@@ -15,6 +15,9 @@ pub(super) fn none_if_not_found<T>(result: Result<T, LmsError>) -> Result<Option
     }
 }
 
+/// Pages of a customer's loans `recently_settled` reads at most.
+pub const SETTLED_PAGES: u32 = 3;
+
 impl LmsClient {
     /// `GET /v1/customers/external/{id}`.
     pub async fn get_customer(&self, external_id: &str) -> Result<Option<Customer>, LmsError> {
@@ -105,6 +108,9 @@ impl LmsClient {
         if let Some(status) = &query.status {
             call = call.query("status", status);
         }
+        if query.newest_first {
+            call = call.query("orderBy", "id").query("sortOrder", "DESC");
+        }
         call = call.query("page", query.page.unwrap_or(1)).query("rows", query.rows.unwrap_or(self.inner.page_rows));
         match self.json(&call).await {
             Err(LmsError::NotFound { .. }) if query.customer_external_id.is_some() => {
@@ -124,6 +130,7 @@ impl LmsClient {
                 status: Some(LoanStatus::Active.as_str().to_owned()),
                 page: Some(page),
                 rows: Some(rows),
+                newest_first: false,
             };
             let batch = self.list_loans(&query).await?;
             let more = batch.has_more(page, rows);
@@ -133,6 +140,48 @@ impl LmsClient {
             }
         }
         Ok(loans)
+    }
+
+    /// A customer's loans repaid in full (`Closed (obligations met)`, `Overpaid`) on or after `since`,
+    /// newest first, at most `limit`. One unfiltered list call newest first, filtered here, rather than
+    /// one call per status (the filter takes one exact status); a further page only while the page read
+    /// was full of settled-in-window loans and `limit` is not reached, at most [`SETTLED_PAGES`].
+    pub async fn recently_settled(
+        &self,
+        customer_external_id: &str,
+        since: chrono::NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<Loan>, LmsError> {
+        let rows = self.inner.page_rows;
+        let mut found = Vec::new();
+        for page in 1..=SETTLED_PAGES {
+            let query = LoanQuery {
+                customer_external_id: Some(customer_external_id.to_owned()),
+                status: None,
+                page: Some(page),
+                rows: Some(rows),
+                newest_first: true,
+            };
+            let batch = self.list_loans(&query).await?;
+            let more = batch.has_more(page, rows);
+            // Newest first: once a loan repaid before `since` shows, older pages hold nothing newer.
+            let mut older = false;
+            for loan in batch.items {
+                if !matches!(loan.status, LoanStatus::ClosedObligationsMet | LoanStatus::Overpaid) {
+                    continue;
+                }
+                match loan.settled_on() {
+                    Some(day) if day < since => older = true,
+                    // An unknown day is shown rather than hidden: the payments are the subscriber's.
+                    _ => found.push(loan),
+                }
+            }
+            if !more || older || found.len() >= limit {
+                break;
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
     }
 
     /// `GET /v1/loans/external/{ref}`; a rolled-back loan reads as `None`.

@@ -1,13 +1,14 @@
-//! The loan object and its status, decoded as both documentation generations show them. The balance
-//! roll-up may arrive flat or under `summary`; fee and penalty roll-ups under the documented names
-//! (`feeCharged`, ...) or Fineract's (`feeChargesCharged`, ...); `overdue` may be a boolean or a number;
-//! `nextDueDate` may be absent, null or `""` and `nextDueAmount` absent, null or 0 ("nothing due"); a
-//! row may have no `externalId` (it is optional on create), and is then addressed by its LMS id.
+//! The loan object, decoded as both documentation generations show it (its status: [`super::status`]).
+//! The balance roll-up may arrive flat or under `summary`; fee and penalty roll-ups under the documented
+//! names (`feeCharged`, ...) or Fineract's (`feeChargesCharged`, ...); `overdue` may be a boolean or a
+//! number; `nextDueDate` may be absent, null or `""` and `nextDueAmount` absent, null or 0 ("nothing
+//! due"); a row may have no `externalId` (it is optional on create), and is then addressed by its LMS id.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
+pub use super::status::LoanStatus;
 use super::types::Repayment;
 use crate::domain::money;
 
@@ -98,61 +99,6 @@ impl std::fmt::Display for LoanKey {
             LoanKey::External(x) => f.write_str(x),
             LoanKey::Id(id) => write!(f, "lms-id {id}"),
         }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoanStatus {
-    Active,
-    ClosedObligationsMet,
-    Overpaid,
-    ClosedWrittenOff,
-    Approved,
-    SubmittedPendingApproval,
-    Rejected,
-    Withdrawn,
-    Other(String),
-}
-
-impl LoanStatus {
-    /// Fully repaid, overpaid or written off: nothing more can be collected or rolled back.
-    pub fn is_settled(&self) -> bool {
-        matches!(self, Self::ClosedObligationsMet | Self::Overpaid | Self::ClosedWrittenOff)
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "active" => Self::Active,
-            "closed (obligations met)" => Self::ClosedObligationsMet,
-            "overpaid" => Self::Overpaid,
-            "closed (written off)" => Self::ClosedWrittenOff,
-            "approved" => Self::Approved,
-            "submitted and pending approval" => Self::SubmittedPendingApproval,
-            "rejected" => Self::Rejected,
-            "withdrawn by applicant" => Self::Withdrawn,
-            _ => Self::Other(s.to_owned()),
-        }
-    }
-
-    /// The exact string the LMS uses, e.g. for the `status` filter.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "Active",
-            Self::ClosedObligationsMet => "Closed (obligations met)",
-            Self::Overpaid => "Overpaid",
-            Self::ClosedWrittenOff => "Closed (written off)",
-            Self::Approved => "Approved",
-            Self::SubmittedPendingApproval => "Submitted and pending approval",
-            Self::Rejected => "Rejected",
-            Self::Withdrawn => "Withdrawn by applicant",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for LoanStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(|s| Self::parse(&s))
     }
 }
 
@@ -321,6 +267,15 @@ impl Loan {
         self.overdue.unwrap_or_else(|| {
             self.next_due_date.is_some_and(|d| d < today) && self.total_outstanding().is_some_and(|t| t > Decimal::ZERO)
         })
+    }
+
+    /// The day a settled loan was repaid in full, as its row shows it: the newest customer repayment of
+    /// `repaymentHistory` (sent on single reads, and by some list rows), else the last instalment's due
+    /// date (a loan repaid early reads as repaid at its maturity, one repaid late as repaid then).
+    /// `None` when the row shows neither.
+    pub fn settled_on(&self) -> Option<NaiveDate> {
+        let paid = self.repayment_history.iter().filter(|r| r.counts()).filter_map(|r| r.date).max();
+        paid.or_else(|| self.schedule().filter_map(|r| r.due_date).max())
     }
 
     /// The disbursement date as the schedule shows it: the first instalment's `fromDate` (unconfirmed

@@ -17,6 +17,7 @@ mod products;
 pub mod quote;
 mod repay;
 pub mod retry;
+mod status;
 mod token;
 mod transport;
 mod types;

@@ -226,6 +226,8 @@ pub struct LoanQuery {
     pub status: Option<String>,
     pub page: Option<u32>,
     pub rows: Option<u32>,
+    /// `orderBy=id&sortOrder=DESC`: the newest loans on the first page.
+    pub newest_first: bool,
 }
 
 #[cfg(test)]

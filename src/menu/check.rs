@@ -14,7 +14,7 @@ use super::Menu;
 use crate::ussd::ScreenBudget;
 
 /// Messages the engine and the handler use by id, whatever the menu says.
-pub const SYSTEM_MESSAGES: [&str; 15] = [
+pub const SYSTEM_MESSAGES: [&str; 16] = [
     "error-choice",
     "error-not-number",
     "error-min",
@@ -30,6 +30,7 @@ pub const SYSTEM_MESSAGES: [&str; 15] = [
     "msg-expired",
     "msg-ended",
     "msg-unsupported",
+    super::i18n::UNNAMED_PRODUCT,
 ];
 
 fn amount(v: i64) -> Value {
@@ -44,19 +45,23 @@ fn row(fields: &[(&str, Value)]) -> Item {
 /// the message files. A message using a variable not listed here fails the check.
 pub fn sample_slots() -> Slots {
     let date = Value::Date(NaiveDate::from_ymd_opt(2026, 12, 31).expect("valid date"));
+    // Product 3 as the sandbox names it: each language shows its own `product-3` where it has one.
+    let name = Value::Product("3".into(), "Halotel 3-Month Loan".into());
     let product = row(&[
         ("id", Value::Text("3".into())),
-        ("name", Value::Text("Halotel 3-Month Loan".into())),
+        ("name", name.clone()),
         ("min", amount(50_000)),
         ("max", amount(1_500_000)),
     ]);
     let loan = row(&[
         ("id", Value::Text("L0000000123".into())),
-        ("product", Value::Text("Halotel 3-Month Loan".into())),
+        ("product", name),
         ("outstanding", amount(1_590_000)),
         ("next_amount", amount(1_590_000)),
         ("next_date", date.clone()),
         ("overdue", Value::Flag(true)),
+        ("closed", Value::Flag(false)),
+        ("repay_min", amount(1_000)),
     ]);
     let payment = row(&[("date", date.clone()), ("amount", amount(1_590_000))]);
     let mut slots = Slots::new();
@@ -75,8 +80,6 @@ pub fn sample_slots() -> Slots {
     slots.set("tries", Value::Count(2));
     slots.set("limit", amount(1_500_000));
     slots.set("lang", Value::Text("sw".into()));
-    slots.set("currency", Value::Text("TZS".into()));
-    slots.set("repay_min", amount(1_000));
     slots
 }
 
@@ -90,6 +93,12 @@ pub(super) fn check(menu: &Menu, budget: ScreenBudget) -> Vec<String> {
             problems.push(format!("`{name}` names the unknown node `{id}`"));
         }
     }
+    // Offering to resume the home menu or the offer itself would nag every subscriber on every dial.
+    for id in [&menu.file.home, &menu.file.resume] {
+        if menu.file.resumable(id) {
+            problems.push(format!("node `{id}` cannot be marked `resume`: it is where every session passes"));
+        }
+    }
     let mut messages: BTreeSet<String> = SYSTEM_MESSAGES.iter().map(|s| (*s).to_owned()).collect();
     for (id, node) in nodes {
         for target in targets(node) {
@@ -98,7 +107,7 @@ pub(super) fn check(menu: &Menu, budget: ScreenBudget) -> Vec<String> {
             }
         }
         match node {
-            Node::Menu { text, options } | Node::List { text, options, .. } => {
+            Node::Menu { text, options, .. } | Node::List { text, options, .. } => {
                 messages.insert(text.clone());
                 messages.extend(options.iter().map(|o| o.label.clone()));
                 if let Node::List { item, store, goto, .. } = node {
@@ -146,11 +155,14 @@ pub(super) fn check(menu: &Menu, budget: ScreenBudget) -> Vec<String> {
                 problems.push(format!("message `{id}` is missing in {lang}.ftl"));
             }
         }
+        // Product names are optional per language (the LMS's name stands in): `Menu::untranslated_products`
+        // reports the offered ones a language lacks.
+        let paired = |id: &&String| !id.starts_with(super::i18n::PRODUCT_PREFIX);
         if *lang != first {
-            for id in menu.catalog.ids(&first).filter(|id| !menu.catalog.has(lang, id)) {
+            for id in menu.catalog.ids(&first).filter(paired).filter(|id| !menu.catalog.has(lang, id)) {
                 problems.push(format!("{lang}.ftl lacks `{id}`, which {first}.ftl has"));
             }
-            for id in menu.catalog.ids(lang).filter(|id| !menu.catalog.has(&first, id)) {
+            for id in menu.catalog.ids(lang).filter(paired).filter(|id| !menu.catalog.has(&first, id)) {
                 problems.push(format!("{lang}.ftl has `{id}`, which {first}.ftl lacks"));
             }
         }
@@ -208,15 +220,19 @@ fn screen_lengths(menu: &Menu, lang: &str, budget: ScreenBudget) -> Vec<String> 
                 page: 0,
                 history: vec![menu.file.home.clone()],
                 error: error.map(str::to_owned),
+                origin: None,
             };
             let screen = menu.render(&state, budget);
             let shown = error.map(|e| format!(" with `{e}`")).unwrap_or_default();
             if screen.truncated {
                 problems.push(format!("screen `{id}` in {lang}{shown} does not fit the {} budget", budget.gsm7));
             }
-            if let Some(at) = screen.text.find("{$") {
+            // Fluent shows what it could not resolve in braces: a missing variable, or MONEY() given text.
+            if let Some(at) = screen.text.find('{') {
                 let var: String = screen.text[at..].chars().take_while(|c| *c != '}').collect();
-                problems.push(format!("screen `{id}` in {lang} uses {var}}}, which no task provides"));
+                problems.push(format!(
+                    "screen `{id}` in {lang} shows {var}}}: a variable no task provides, or MONEY() of no amount"
+                ));
             }
         }
     }

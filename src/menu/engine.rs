@@ -27,6 +27,10 @@ pub struct State {
     /// A message shown once above the current screen (a validation error, a wrong PIN).
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The session this journey began in, when it was resumed in another: its effects (a borrow, a
+    /// repay prompt) keep that session's idempotency keys, so a resume can never run one twice.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 fn is_empty_slots(s: &Slots) -> bool {
@@ -82,6 +86,8 @@ pub struct TaskResult {
     pub error: Option<String>,
     /// Replace the whole state (resuming an earlier session) before routing the outcome.
     pub replace: Option<Box<State>>,
+    /// Items to store under a prefix, as if chosen from a list (`loan` → `loan.id`, `loan.product`, …).
+    pub items: Vec<(String, super::value::Item)>,
 }
 
 impl TaskResult {
@@ -91,6 +97,12 @@ impl TaskResult {
 
     pub fn with(mut self, name: &str, value: Value) -> Self {
         self.slots.set(name, value);
+        self
+    }
+
+    /// Stores `item` under `prefix`, replacing whatever was chosen there before.
+    pub fn with_item(mut self, prefix: &str, item: &super::value::Item) -> Self {
+        self.items.push((prefix.to_owned(), item.clone()));
         self
     }
 
@@ -110,6 +122,7 @@ impl Menu {
             page: 0,
             history: Vec::new(),
             error: None,
+            origin: None,
         };
         let start = self.file.start.clone();
         let turn = self.enter(&mut state, &start, None, budget);
@@ -210,6 +223,9 @@ impl Menu {
             return self.system_end(state, "msg-error");
         };
         state.slots.merge(result.slots);
+        for (prefix, item) in &result.items {
+            state.slots.set_item(prefix, item);
+        }
         state.error = result.error;
         self.enter(state, &next, None, budget)
     }

@@ -1,15 +1,74 @@
 //! Subscriber-visible words, one Fluent file per language (`menus/<lang>.ftl`). Variables come from the
-//! session's slots; amounts and dates arrive already formatted as text, counts as numbers so that plural
-//! forms (`{ $count -> [one] … *[other] … }`) work. Unicode isolation marks are off: they would cost
-//! septets and turn a GSM-7 screen into UCS-2.
+//! session's slots. Every amount and date is formatted by one rule ([`Formats`]) before Fluent sees it:
+//! `{ $amount }` and `{ MONEY($amount) }` both read `TZS 1,000`, and `{ MONEY($min, $max) }` is a range
+//! with the currency once (`TZS 1,000-50,000`, one amount when both are equal). A product shows as the
+//! language's `product-<id>` message when there is one, else as the LMS's name. Counts arrive as
+//! numbers so that plural forms (`{ $count -> [one] … *[other] … }`) work. Unicode isolation marks are
+//! off: they would cost septets and turn a GSM-7 screen into UCS-2.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::types::FluentType;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use rust_decimal::Decimal;
 use unic_langid::LanguageIdentifier;
 
-use super::value::{format_amount, format_date, Item, Slots, Value};
+use super::value::{Formats, Item, Slots, Value};
+
+/// Message id of a product's name in a language: `product-<LMS product id>`.
+pub fn product_message(id: &str) -> String {
+    format!("{PRODUCT_PREFIX}{id}")
+}
+
+pub const PRODUCT_PREFIX: &str = "product-";
+
+/// Shown for a loan whose product the LMS did not name.
+pub const UNNAMED_PRODUCT: &str = "product-unnamed";
+
+/// An amount as a Fluent value: shown already formatted, and still exact for `MONEY($min, $max)`.
+#[derive(Debug, Clone, PartialEq)]
+struct Money {
+    amount: Decimal,
+    shown: String,
+}
+
+impl FluentType for Money {
+    fn duplicate(&self) -> Box<dyn FluentType + Send> {
+        Box::new(self.clone())
+    }
+
+    fn as_string(&self, _: &intl_memoizer::IntlLangMemoizer) -> Cow<'static, str> {
+        Cow::Owned(self.shown.clone())
+    }
+
+    fn as_string_threadsafe(&self, _: &intl_memoizer::concurrent::IntlLangMemoizer) -> Cow<'static, str> {
+        Cow::Owned(self.shown.clone())
+    }
+}
+
+fn money_of(value: &FluentValue<'_>) -> Option<Decimal> {
+    match value {
+        FluentValue::Custom(custom) => custom.as_any().downcast_ref::<Money>().map(|m| m.amount),
+        _ => None,
+    }
+}
+
+/// `MONEY($amount)` or `MONEY($min, $max)`. Anything else shows `{MONEY}`, which the menu check reports
+/// (Fluent would show an error value as nothing, and a screen would silently lose its amount).
+fn money_function(
+    formats: Formats,
+) -> impl for<'a> Fn(&[FluentValue<'a>], &FluentArgs) -> FluentValue<'a> + Send + Sync {
+    move |positional, _named| {
+        let shown = match positional {
+            [one] => money_of(one).map(|a| formats.money(a)),
+            [min, max] => money_of(min).zip(money_of(max)).map(|(min, max)| formats.range(min, max)),
+            _ => None,
+        };
+        FluentValue::from(shown.unwrap_or_else(|| "{MONEY}".to_owned()))
+    }
+}
 
 /// The loaded message files. The first language is the default.
 pub struct Catalog {
@@ -19,6 +78,7 @@ pub struct Catalog {
     /// The variables each message uses, per language: only those are converted when formatting (a
     /// screen costs microseconds, not one conversion of every slot per message).
     vars: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    formats: Formats,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -29,7 +89,7 @@ impl std::fmt::Debug for Catalog {
 
 impl Catalog {
     /// Parses `(language code, ftl source)` pairs; every syntax error of every file is reported.
-    pub fn load(sources: &[(String, String)]) -> Result<Self, Vec<String>> {
+    pub fn load(sources: &[(String, String)], formats: Formats) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
         let mut order = Vec::new();
         let mut bundles = BTreeMap::new();
@@ -69,6 +129,7 @@ impl Catalog {
             vars.insert(code.clone(), used);
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
             bundle.set_use_isolating(false);
+            bundle.add_function("MONEY", money_function(formats.clone())).expect("MONEY is registered once");
             if let Err(errors) = bundle.add_resource(resource) {
                 for e in errors {
                     problems.push(format!("{code}.ftl: {e}"));
@@ -82,7 +143,7 @@ impl Catalog {
             problems.push("no language files".to_owned());
         }
         if problems.is_empty() {
-            Ok(Self { order, bundles, ids, vars })
+            Ok(Self { order, bundles, ids, vars, formats })
         } else {
             Err(problems)
         }
@@ -113,11 +174,17 @@ impl Catalog {
         self.ids.get(lang).into_iter().flatten()
     }
 
+    pub fn formats(&self) -> &Formats {
+        &self.formats
+    }
+
     /// Formats message `id` in `lang` with the session's slots and, for a list row, the row's fields.
     /// A missing message falls back to the default language, then to its id, so a subscriber never
     /// sees an empty screen (the loader has already refused menus with missing messages).
     pub fn format(&self, lang: &str, id: &str, slots: &Slots, row: Option<(&Item, usize)>) -> String {
         let lang = self.resolve(lang);
+        // Products are named in the session's language, even when the message itself falls back.
+        let session_lang = lang;
         let (lang, bundle, message) = match self.bundles[lang].get_message(id) {
             Some(m) => (lang, &self.bundles[lang], m),
             None => {
@@ -136,10 +203,12 @@ impl Catalog {
         for name in names {
             match row {
                 Some((_, n)) if name == "n" => args.set("n", FluentValue::from(n)),
-                Some((item, _)) if item.contains_key(name.as_str()) => args.set(name.clone(), to_fluent(&item[name])),
+                Some((item, _)) if item.contains_key(name.as_str()) => {
+                    args.set(name.clone(), self.to_fluent(session_lang, &item[name]))
+                }
                 _ => {
                     if let Some(value) = slot(slots, name) {
-                        args.set(name.clone(), to_fluent(value));
+                        args.set(name.clone(), self.to_fluent(session_lang, value));
                     }
                 }
             }
@@ -200,14 +269,35 @@ fn inline_vars(inline: &fluent_syntax::ast::InlineExpression<&str>, out: &mut Ve
     }
 }
 
-fn to_fluent(value: &Value) -> FluentValue<'static> {
-    match value {
-        Value::Text(t) => FluentValue::from(t.clone()),
-        Value::Amount(a) => FluentValue::from(format_amount(*a)),
-        Value::Count(n) => FluentValue::from(*n),
-        Value::Date(d) => FluentValue::from(format_date(*d)),
-        Value::Flag(f) => FluentValue::from(if *f { "yes" } else { "no" }),
-        Value::List(items) => FluentValue::from(items.len()),
+impl Catalog {
+    /// A slot as a Fluent variable, formatted by the one rule for its kind.
+    fn to_fluent(&self, lang: &str, value: &Value) -> FluentValue<'static> {
+        match value {
+            Value::Text(t) => FluentValue::from(t.clone()),
+            Value::Amount(a) => FluentValue::Custom(Box::new(Money { amount: *a, shown: self.formats.money(*a) })),
+            Value::Count(n) => FluentValue::from(*n),
+            Value::Date(d) => FluentValue::from(self.formats.date(*d)),
+            Value::Flag(f) => FluentValue::from(if *f { "yes" } else { "no" }),
+            Value::List(items) => FluentValue::from(items.len()),
+            Value::Product(id, name) => FluentValue::from(self.product_name(lang, id, name)),
+        }
+    }
+
+    /// `product-<id>` in `lang`, else the LMS's name, else the language's word for an unnamed loan.
+    pub fn product_name(&self, lang: &str, id: &str, lms_name: &str) -> String {
+        let own = product_message(id);
+        if !id.is_empty() && self.has(lang, &own) {
+            return self.plain(lang, &own);
+        }
+        if !lms_name.trim().is_empty() {
+            return lms_name.to_owned();
+        }
+        self.plain(lang, UNNAMED_PRODUCT)
+    }
+
+    /// A message without variables, in `lang` or the default language.
+    fn plain(&self, lang: &str, id: &str) -> String {
+        self.format(lang, id, &Slots::new(), None)
     }
 }
 
@@ -217,13 +307,16 @@ mod tests {
     use std::str::FromStr;
 
     fn catalog() -> Catalog {
-        Catalog::load(&[
+        Catalog::load(
+            &[
             (
                 "en".into(),
                 "hello = Owed { $loan_outstanding } ({ $count ->\n [one] one loan\n *[other] { $count } loans\n})\nrow = { $n }. { $name }\n".into(),
             ),
-            ("sw".into(), "hello = Deni { $loan_outstanding }\n".into()),
-        ])
+            ("sw".into(), "hello = Deni { $loan_outstanding }\nproduct-1 = Mkopo wa Siku 7\n".into()),
+            ],
+            Formats::default(),
+        )
         .unwrap()
     }
 
@@ -232,9 +325,9 @@ mod tests {
         let mut slots = Slots::new();
         slots.set("loan.outstanding", Value::Amount(rust_decimal::Decimal::from_str("11100").unwrap()));
         slots.set("count", Value::Count(1));
-        assert_eq!(catalog().format("en", "hello", &slots, None), "Owed 11,100 (one loan)");
+        assert_eq!(catalog().format("en", "hello", &slots, None), "Owed TZS 11,100 (one loan)");
         slots.set("count", Value::Count(3));
-        assert_eq!(catalog().format("en", "hello", &slots, None), "Owed 11,100 (3 loans)");
+        assert_eq!(catalog().format("en", "hello", &slots, None), "Owed TZS 11,100 (3 loans)");
     }
 
     #[test]
@@ -253,7 +346,36 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_reported_by_file() {
-        let err = Catalog::load(&[("en".into(), "broken = {".into())]).unwrap_err();
+        let err = Catalog::load(&[("en".into(), "broken = {".into())], Formats::default()).unwrap_err();
         assert!(err[0].starts_with("en.ftl: syntax error"), "{err:?}");
+    }
+
+    #[test]
+    fn money_is_one_rule_bare_or_through_the_function_and_a_range_shows_equal_bounds_once() {
+        let ftl = "a = { $amount } { MONEY($amount) }\nr = ({ MONEY($min, $max) })\nbad = { MONEY($name) }\n";
+        let c = Catalog::load(&[("en".into(), ftl.into())], Formats::default()).unwrap();
+        let mut slots = Slots::new();
+        slots.set("amount", Value::Amount(rust_decimal::Decimal::from(5000)));
+        slots.set("min", Value::Amount(rust_decimal::Decimal::from(1000)));
+        slots.set("max", Value::Amount(rust_decimal::Decimal::from(50000)));
+        slots.set("name", Value::Text("x".into()));
+        assert_eq!(c.format("en", "a", &slots, None), "TZS 5,000 TZS 5,000");
+        assert_eq!(c.format("en", "r", &slots, None), "(TZS 1,000-50,000)");
+        slots.set("min", Value::Amount(rust_decimal::Decimal::from(50000)));
+        assert_eq!(c.format("en", "r", &slots, None), "(TZS 50,000)");
+        assert_eq!(c.format("en", "bad", &slots, None), "{MONEY}", "text is not money: the check sees it");
+        let bare = Formats { show_currency: false, ..Formats::default() };
+        let c = Catalog::load(&[("en".into(), ftl.into())], bare).unwrap();
+        assert_eq!(c.format("en", "a", &slots, None), "5,000 5,000");
+    }
+
+    #[test]
+    fn a_product_is_named_in_the_language_when_it_has_a_name_there_else_by_the_lms() {
+        let c = catalog();
+        let item: Item =
+            [("name".to_owned(), Value::Product("1".into(), "Halotel 7-Day Loan".into()))].into_iter().collect();
+        assert_eq!(c.format("sw", "row", &Slots::new(), Some((&item, 1))), "1. Mkopo wa Siku 7");
+        assert_eq!(c.format("en", "row", &Slots::new(), Some((&item, 1))), "1. Halotel 7-Day Loan");
+        assert_eq!(c.product_name("sw", "9", "Other Loan"), "Other Loan");
     }
 }

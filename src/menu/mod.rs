@@ -14,9 +14,9 @@ use std::path::Path;
 
 pub use check::{mermaid, sample_slots};
 pub use engine::{Screen, Secret, State, TaskCall, TaskResult, Turn};
-pub use i18n::Catalog;
+pub use i18n::{product_message, Catalog};
 pub use model::{MenuFile, Node, Task};
-pub use value::{format_amount, format_date, Item, Slots, Value};
+pub use value::{date_format_is_valid, format_amount, Formats, Item, Slots, Value, DEFAULT_DATE_FORMAT};
 
 use crate::ussd::ScreenBudget;
 
@@ -62,11 +62,12 @@ impl Menu {
         menu: &str,
         languages: &[(String, String)],
         nav: NavKeys,
+        formats: Formats,
         budget: ScreenBudget,
     ) -> Result<Self, MenuError> {
         let file: MenuFile =
             toml::from_str(menu).map_err(|e| MenuError::Invalid(vec![format!("menu.toml: {}", e.message())]))?;
-        let catalog = Catalog::load(languages).map_err(MenuError::Invalid)?;
+        let catalog = Catalog::load(languages, formats).map_err(MenuError::Invalid)?;
         let menu = Self { file, catalog, nav };
         let problems = check::check(&menu, budget);
         if problems.is_empty() {
@@ -81,6 +82,7 @@ impl Menu {
         dir: Option<&Path>,
         languages: &[String],
         nav: NavKeys,
+        formats: Formats,
         budget: ScreenBudget,
     ) -> Result<Self, MenuError> {
         let Some(dir) = dir else {
@@ -89,7 +91,7 @@ impl Menu {
                 .filter(|(code, _)| languages.is_empty() || languages.iter().any(|l| l == code))
                 .map(|(c, s)| ((*c).to_owned(), (*s).to_owned()))
                 .collect();
-            return Self::from_sources(EMBEDDED_MENU, &langs, nav, budget);
+            return Self::from_sources(EMBEDDED_MENU, &langs, nav, formats, budget);
         };
         let read = |name: &str| {
             let path = dir.join(name);
@@ -100,7 +102,7 @@ impl Menu {
         for code in languages {
             langs.push((code.clone(), read(&format!("{code}.ftl"))?));
         }
-        Self::from_sources(&menu, &langs, nav, budget)
+        Self::from_sources(&menu, &langs, nav, formats, budget)
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -114,7 +116,26 @@ impl Menu {
     pub fn nav(&self) -> &NavKeys {
         &self.nav
     }
+
+    /// The offered products (`lms.product_ids`) a language has no `product-<id>` name for: there the
+    /// subscriber reads the LMS's own name. Not a fault (the screen still works), so reported, not refused.
+    pub fn untranslated_products(&self, product_ids: &[String]) -> Vec<String> {
+        let mut missing = Vec::new();
+        for lang in self.catalog.languages() {
+            for id in product_ids {
+                let message = product_message(id);
+                if !self.catalog.has(lang, &message) {
+                    missing.push(format!(
+                        "product {id} has no name in {lang}.ftl (`{message}`): the LMS's name is shown instead"
+                    ));
+                }
+            }
+        }
+        missing
+    }
 }
 
+#[cfg(test)]
+mod screens_tests;
 #[cfg(test)]
 mod tests;

@@ -19,11 +19,28 @@ pub struct MenuFile {
     pub nodes: BTreeMap<String, Node>,
 }
 
+impl MenuFile {
+    /// Whether a session left on `node` has something to lose and is worth offering to continue (the
+    /// node's `resume = true`): mid-borrow once a product is chosen, mid-repay, a PIN being set.
+    pub fn resumable(&self, node: &str) -> bool {
+        match self.nodes.get(node) {
+            Some(Node::Menu { resume, .. } | Node::List { resume, .. } | Node::Input { resume, .. }) => *resume,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Node {
     /// Numbered static options.
-    Menu { text: String, options: Vec<MenuOption> },
+    Menu {
+        text: String,
+        options: Vec<MenuOption>,
+        /// Worth resuming when a session breaks off here (see [`MenuFile::resumable`]).
+        #[serde(default)]
+        resume: bool,
+    },
     /// Numbered rows of a list slot, paged to the screen budget, then the static options.
     List {
         text: String,
@@ -39,6 +56,8 @@ pub enum Node {
         goto: Option<String>,
         #[serde(default)]
         options: Vec<MenuOption>,
+        #[serde(default)]
+        resume: bool,
     },
     /// Free text checked by a validator.
     Input {
@@ -51,9 +70,11 @@ pub enum Node {
         /// A PIN: never stored, handed to the next node (which must be a task) and then dropped.
         #[serde(default)]
         secret: bool,
-        /// Navigation keys honoured here; by default none, so `0` is data (R6).
+        /// Navigation keys honoured here; by default none, so `0` is data (R6). Back is shown when on.
         #[serde(default)]
         nav: Vec<NavKey>,
+        #[serde(default)]
+        resume: bool,
     },
     /// A last screen.
     End { text: String },
@@ -99,14 +120,16 @@ pub enum Task {
     Register,
     /// Scorecard + active loans + products → the products on offer.
     Eligibility,
-    /// Preset amounts within the chosen product's range.
+    /// Preset amounts within the chosen product's range; `fixed` when the range is one amount.
     Amounts,
     /// Charges, total and due date of the chosen product and amount.
     Quote,
     /// Starts the disbursement saga and waits (within the hop deadline) for its outcome.
     Borrow,
-    /// The subscriber's active loans.
+    /// The subscriber's active loans; `one` chooses it already (its fields under `loan.*`).
     Loans,
+    /// The loans My payments offers: the active ones and those closed within the history window.
+    PaymentLoans,
     /// Recent repayments of the chosen loan.
     Repayments,
     /// Asks the wallet to prompt the subscriber to pay.
@@ -124,7 +147,7 @@ pub enum Task {
 }
 
 impl Task {
-    pub const ALL: [Task; 15] = [
+    pub const ALL: [Task; 16] = [
         Task::Lookup,
         Task::Resume,
         Task::Register,
@@ -133,6 +156,7 @@ impl Task {
         Task::Quote,
         Task::Borrow,
         Task::Loans,
+        Task::PaymentLoans,
         Task::Repayments,
         Task::Repay,
         Task::SetLanguage,
@@ -149,10 +173,10 @@ impl Task {
             Task::Resume => &["ok", "gone"],
             Task::Register => &["ok", "pin", "failed"],
             Task::Eligibility => &["eligible", "has-loan", "unscored", "no-limit", "inactive"],
-            Task::Amounts => &["ok"],
+            Task::Amounts => &["ok", "fixed"],
             Task::Quote => &["ok"],
             Task::Borrow => &["done", "pending", "failed"],
-            Task::Loans => &["some", "none"],
+            Task::Loans | Task::PaymentLoans => &["one", "some", "none"],
             Task::Repayments => &["some", "none"],
             Task::Repay => &["requested"],
             Task::SetLanguage => &["ok"],
@@ -173,6 +197,7 @@ impl Task {
             Task::Quote => "quote",
             Task::Borrow => "borrow",
             Task::Loans => "loans",
+            Task::PaymentLoans => "payment-loans",
             Task::Repayments => "repayments",
             Task::Repay => "repay",
             Task::SetLanguage => "set-language",

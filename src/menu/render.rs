@@ -1,9 +1,10 @@
 //! Turning the current node into screen text within the septet budget (spec R5): error line, body,
 //! numbered options; lists are paged with the More key, rows numbered across pages so a number always
-//! means the same row. The last resort for a screen that still does not fit drops whole lines.
+//! means the same row. Input screens that honour Back show it. The last resort for a screen that still
+//! does not fit drops whole lines.
 
 use super::engine::{Screen, State};
-use super::model::Node;
+use super::model::{NavKey, Node};
 use super::Menu;
 use crate::ussd::{fits, transliterate, ScreenBudget};
 
@@ -17,7 +18,7 @@ impl Menu {
             head.push(format(error));
         }
         let (lines, end) = match self.file.nodes.get(&state.node) {
-            Some(Node::Menu { text, options }) => {
+            Some(Node::Menu { text, options, .. }) => {
                 head.push(format(text));
                 for (i, o) in options.iter().enumerate() {
                     head.push(format!("{}. {}", i + 1, format(&o.label)));
@@ -37,8 +38,12 @@ impl Menu {
                 head.push(self.nav_line(lang, "nav-back", &self.nav.back, state));
                 (head, false)
             }
-            Some(Node::Input { text, .. }) => {
+            Some(Node::Input { text, nav, .. }) => {
                 head.push(format(text));
+                // An input that honours Back says so, or a subscriber never learns that 0 is not data here.
+                if nav.contains(&NavKey::Back) && !state.history.is_empty() {
+                    head.push(self.nav_line(lang, "nav-back", &self.nav.back, state));
+                }
                 (head, false)
             }
             Some(Node::End { text }) => {

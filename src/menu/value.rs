@@ -1,6 +1,7 @@
 //! The values a journey carries between screens (slots) and how they are shown. Amounts stay `Decimal`
-//! and reach the message files as pre-formatted text: Fluent's own numbers are `f64`, which money never
-//! passes through. Counts (for plural forms) are the only numbers handed to Fluent.
+//! and reach the message files already formatted by one rule ([`Formats`]): Fluent's own numbers are
+//! `f64`, which money never passes through. Counts (for plural forms) are the only numbers handed to
+//! Fluent. Product names carry the LMS product id, so each language can name them (`product-<id>`).
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,10 @@ pub enum Value {
     Flag(bool),
     #[serde(rename = "l")]
     List(Vec<Item>),
+    /// A loan product: its LMS id and the LMS's name, shown as the language's `product-<id>` when the
+    /// message file has one, else as the LMS's name.
+    #[serde(rename = "p")]
+    Product(String, String),
 }
 
 /// One row of a list: its fields by name (no nested lists).
@@ -103,6 +108,61 @@ impl FromIterator<(String, Value)> for Slots {
     }
 }
 
+/// How every amount and date on every screen is shown (`ussd.currency`, `ussd.show_currency`,
+/// `ussd.date_format`): one rule, applied where a slot becomes a message variable, so no message can
+/// show money another way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Formats {
+    pub currency: String,
+    /// Put the currency before every amount (`TZS 1,000`); off shows the bare number (`1,000`).
+    pub show_currency: bool,
+    /// A chrono `strftime` pattern, checked when the settings load.
+    pub date_format: String,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Self { currency: "TZS".into(), show_currency: true, date_format: DEFAULT_DATE_FORMAT.into() }
+    }
+}
+
+/// Day/month/year: short, unambiguous on both sides of the region, and the same in every language.
+pub const DEFAULT_DATE_FORMAT: &str = "%d/%m/%Y";
+
+impl Formats {
+    /// `TZS 12,000` (or `12,000` without the currency).
+    pub fn money(&self, amount: Decimal) -> String {
+        self.with_currency(format_amount(amount))
+    }
+
+    /// A range with the currency once: `TZS 1,000-50,000`; equal bounds are one amount, `TZS 50,000`.
+    pub fn range(&self, min: Decimal, max: Decimal) -> String {
+        if min == max {
+            return self.money(min);
+        }
+        self.with_currency(format!("{}-{}", format_amount(min), format_amount(max)))
+    }
+
+    pub fn date(&self, date: NaiveDate) -> String {
+        date.format(&self.date_format).to_string()
+    }
+
+    fn with_currency(&self, number: String) -> String {
+        if self.show_currency && !self.currency.is_empty() {
+            format!("{} {number}", self.currency)
+        } else {
+            number
+        }
+    }
+}
+
+/// Whether `pattern` is a date pattern chrono can always format (an unknown `%` specifier would panic
+/// at the first screen showing a date).
+pub fn date_format_is_valid(pattern: &str) -> bool {
+    !pattern.trim().is_empty()
+        && chrono::format::StrftimeItems::new(pattern).all(|item| !matches!(item, chrono::format::Item::Error))
+}
+
 /// `12000` → `12,000`; `5038.5` → `5,038.50`. Whole amounts show no decimals (TZS, KES, GHS on USSD).
 pub fn format_amount(amount: Decimal) -> String {
     let normal = amount.normalize();
@@ -130,11 +190,6 @@ pub fn format_amount(amount: Decimal) -> String {
     out
 }
 
-/// Day/month/year: short, unambiguous on both sides of the region, and the same in every language.
-pub fn format_date(date: NaiveDate) -> String {
-    date.format("%d/%m/%Y").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,8 +212,25 @@ mod tests {
     }
 
     #[test]
-    fn dates_show_day_month_year() {
-        assert_eq!(format_date(NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()), "02/12/2026");
+    fn money_carries_the_currency_once_and_a_range_of_one_amount_shows_it_once() {
+        let f = Formats::default();
+        assert_eq!(f.money(d("12000")), "TZS 12,000");
+        assert_eq!(f.range(d("1000"), d("50000")), "TZS 1,000-50,000");
+        assert_eq!(f.range(d("50000"), d("50000")), "TZS 50,000");
+        let bare = Formats { show_currency: false, ..Formats::default() };
+        assert_eq!(bare.money(d("12000")), "12,000");
+        assert_eq!(bare.range(d("1000"), d("50000")), "1,000-50,000");
+    }
+
+    #[test]
+    fn dates_show_day_month_year_unless_configured_otherwise() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert_eq!(Formats::default().date(day), "02/12/2026");
+        let iso = Formats { date_format: "%Y-%m-%d".into(), ..Formats::default() };
+        assert_eq!(iso.date(day), "2026-12-02");
+        assert!(date_format_is_valid("%d.%m.%y"));
+        assert!(!date_format_is_valid("%d/%Q"), "an unknown specifier");
+        assert!(!date_format_is_valid(" "));
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! USSD sessions over the [`crate::store::Store`] (Redis in deployments, moka for the embedded default):
 //! one versioned record per session (engine state + the dialect's hop memo, R1), a per-session lock
-//! so one turn runs at a time, and a few per-subscriber records — language, resume snapshot, PIN hash
-//! and failures, effect keys. Every write carries a TTL.
+//! so one turn runs at a time, and a few per-subscriber records — language, resume mark ([`resume`]),
+//! PIN hash and failures, effect keys. Every write carries a TTL.
+
+pub mod resume;
+
+pub use resume::{MarkChange, Moment, ResumeMark};
 
 use std::time::Duration;
 
@@ -30,17 +34,9 @@ pub struct SessionRecord {
     /// The mark points at this session (written once per session, not every hop).
     #[serde(rename = "o", default, skip_serializing_if = "std::ops::Not::not")]
     pub own: bool,
-}
-
-/// Where a broken-off session can be found again (`sub:{msisdn}:resume`). While a session is live the
-/// mark only points at its record, written once per session rather than a copy of the state every hop;
-/// an end notification, which deletes the record (R9), leaves a copy of the state instead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ResumeMark {
-    #[serde(rename = "p")]
-    Pointer(String),
-    #[serde(rename = "s")]
-    Snapshot(State),
+    /// The service code this session was dialled on ([`resume::dialled_code`]), for its resume mark.
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// What the first hop needs to know about a subscriber, read in one round trip.
@@ -71,10 +67,16 @@ impl SessionKey {
 
     /// The idempotency key of the effect a task node runs in this session (R2 "effect keys").
     pub fn effect(&self, node: &str) -> String {
-        let digest = Sha256::digest(format!("{}\n{node}", self.0).as_bytes());
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        format!("effect:{hex}")
+        effect_key(&self.0, node)
     }
+}
+
+/// The effect key of `node` in the session whose key is `session`: a resumed journey passes its
+/// origin session here ([`crate::menu::State::origin`]), so its effects keep their first keys.
+pub fn effect_key(session: &str, node: &str) -> String {
+    let digest = Sha256::digest(format!("{session}\n{node}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("effect:{hex}")
 }
 
 /// An unreadable record (an older format) is a lost session, not an outage.
@@ -187,49 +189,17 @@ impl Sessions {
         Ok(Subscriber { lang, resume })
     }
 
-    /// The state a resume mark leads to, if it is still within the window and mid-journey.
-    pub async fn resumable(&self, mark: &ResumeMark, now: i64) -> Result<Option<State>, StoreError> {
-        match mark {
-            ResumeMark::Snapshot(state) => Ok(Some(state.clone())),
-            ResumeMark::Pointer(key) => {
-                let record = self.load(&SessionKey(key.clone())).await?.map(|(_, r)| r);
-                let window = self.resume_window.as_secs() as i64;
-                Ok(record.filter(|r| now - r.at <= window).and_then(|r| r.state))
-            }
-        }
-    }
-
-    /// Marks `key` as the subscriber's session to resume (lives as long as a session can).
-    pub async fn mark_resumable(&self, msisdn: &Msisdn, key: &SessionKey) -> Result<(), StoreError> {
-        if self.resume_window.is_zero() {
-            return Ok(());
-        }
-        self.put_mark(msisdn, &ResumeMark::Pointer(key.0.clone()), self.ttl).await
-    }
-
-    /// Keeps a copy of a session's state for the resume window: its record is about to be deleted.
-    pub async fn keep_snapshot(&self, msisdn: &Msisdn, state: &State) -> Result<(), StoreError> {
-        if self.resume_window.is_zero() {
-            return Ok(());
-        }
-        self.put_mark(msisdn, &ResumeMark::Snapshot(state.clone()), self.resume_window).await
-    }
-
-    async fn put_mark(&self, msisdn: &Msisdn, mark: &ResumeMark, ttl: Duration) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(mark).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        self.store.set(&format!("sub:{}:resume", msisdn.as_str()), &bytes, ttl).await
-    }
-
-    pub async fn clear_snapshot(&self, msisdn: &Msisdn) -> Result<(), StoreError> {
-        self.store.delete(&format!("sub:{}:resume", msisdn.as_str())).await
-    }
-
     /// Claims an effect key; `Err(previous value)` when the effect already ran (or is running).
     pub async fn claim_effect(&self, key: &str) -> Result<Result<(), Vec<u8>>, StoreError> {
         if self.store.set_nx(key, b"", EFFECT_TTL).await? {
             return Ok(Ok(()));
         }
         Ok(Err(self.store.get(key).await?.unwrap_or_default()))
+    }
+
+    /// What a claimed effect recorded so far (empty while it runs; `None` once forgotten).
+    pub async fn effect_result(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.store.get(key).await
     }
 
     /// Records what a claimed effect produced (a reference), for a retry that finds the claim.

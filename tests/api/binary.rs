@@ -358,6 +358,25 @@ fn check_menus_passes_the_shipped_menus_and_prints_a_mermaid_graph() {
 }
 
 #[test]
+fn check_menus_warns_about_an_offered_product_a_language_does_not_name() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mkopo"))
+        .arg("check-menus")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("RUST_LOG")
+        .env("MKOPO_LMS__PRODUCT_IDS", "1,4")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the LMS's name stands in, so the menus still pass: {stdout}");
+    assert!(!stdout.contains("product 1 "), "{stdout}");
+    for lang in ["en", "sw"] {
+        let line =
+            format!("warning: product 4 has no name in {lang}.ftl (`product-4`): the LMS's name is shown instead");
+        assert!(stdout.contains(&line), "{stdout}");
+    }
+}
+
+#[test]
 fn check_menus_fails_loudly_on_a_broken_menu_directory() {
     let dir = std::env::temp_dir().join(format!("mkopo-menus-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();

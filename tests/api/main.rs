@@ -14,6 +14,7 @@ mod helpers;
 mod lms_client;
 mod lms_contract;
 mod lms_generations;
+mod lms_settled;
 mod lms_token;
 mod lms_undo;
 mod log_masking;

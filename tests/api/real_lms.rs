@@ -69,7 +69,7 @@ async fn a_loan_without_external_id_shows_on_the_balance_and_takes_a_payment_by_
         let mut phone = Phone::dial(&app, Via::AfricasTalking, &msisdn).await;
         phone.walk(&["My balance"]).await;
         assert!(
-            phone.screen.text.starts_with("Your loan:\n1. Halotel 7-Day Loan: owe 5,550"),
+            phone.screen.text.starts_with("Halotel 7-Day Loan\nOwed: TZS 5,550\n"),
             "{generation:?}: {}",
             phone.screen.text
         );
@@ -257,10 +257,10 @@ async fn the_outcome_screen_shows_what_the_lms_charged_when_it_differs_from_the_
         let msisdn = Via::Hubtel.msisdn(720 + i as u32);
         let mut phone = registered(&app, Via::Hubtel, &msisdn).await;
         phone.walk(&["Borrow", "7-Day", "Other amount", "10000"]).await;
-        assert!(phone.screen.text.contains("Repay 11,100 by"), "the quote: {}", phone.screen.text);
+        assert!(phone.screen.text.contains("Repay TZS 11,100 by"), "the quote: {}", phone.screen.text);
         phone.walk(&["Confirm"]).await;
         assert!(
-            phone.screen.text.starts_with("TZS 10,000 has been sent to your wallet. Repay 10,077 by"),
+            phone.screen.text.starts_with("TZS 10,000 has been sent to your wallet. Repay TZS 10,077 by"),
             "{generation:?}: the LMS's figures: {}",
             phone.screen.text
         );
@@ -283,9 +283,9 @@ async fn a_configured_quote_rule_that_matches_the_lms_raises_no_mismatch() {
     let msisdn = Via::AfricasTalking.msisdn(730);
     let mut phone = registered(&app, Via::AfricasTalking, &msisdn).await;
     phone.walk(&["Borrow", "7-Day", "Other amount", "10000"]).await;
-    assert!(phone.screen.text.contains("Charges: 77\nRepay 10,077 by"), "{}", phone.screen.text);
+    assert!(phone.screen.text.contains("Charges: TZS 77\nRepay TZS 10,077 by"), "{}", phone.screen.text);
     phone.walk(&["Confirm"]).await;
-    assert!(phone.screen.text.contains("Repay 10,077 by"), "{}", phone.screen.text);
+    assert!(phone.screen.text.contains("Repay TZS 10,077 by"), "{}", phone.screen.text);
     assert!(metrics_text(&app).await.contains(r#"mkopo_loan_quote_mismatch_total{product="1",field="total"} 0"#));
     app.stop().await;
 }

@@ -35,6 +35,7 @@ fn state(node: &str) -> State {
         page: 0,
         history: vec!["main".into()],
         error: None,
+        origin: None,
     }
 }
 
@@ -76,18 +77,19 @@ async fn one_turn_at_a_time_holds_the_session_lock() {
 #[tokio::test]
 async fn language_and_resume_mark_are_read_in_one_go_and_a_kept_snapshot_expires_with_its_window() {
     let s = sessions(Duration::from_millis(300)).await;
-    let (msisdn, _) = key();
+    let (msisdn, key) = key();
     let fresh = s.subscriber(&msisdn).await.unwrap();
     assert_eq!((fresh.lang, fresh.resume), (None, None));
     s.set_language(&msisdn, "sw").await.unwrap();
-    s.keep_snapshot(&msisdn, &state("repay-how")).await.unwrap();
+    s.keep_snapshot(&msisdn, &key, Some("150*88"), &state("repay-how")).await.unwrap();
     let known = s.subscriber(&msisdn).await.unwrap();
     assert_eq!(known.lang.as_deref(), Some("sw"));
     let mark = known.resume.expect("a resume mark");
-    assert_eq!(
-        s.resumable(&mark, chrono::Utc::now().timestamp()).await.unwrap().map(|st| st.node).as_deref(),
-        Some("repay-how")
-    );
+    let now = chrono::Utc::now().timestamp();
+    let resumed = s.resumable(&mark, now, Some("150*88")).await.unwrap().expect("offered on its own code");
+    assert_eq!(resumed.node, "repay-how");
+    assert_eq!(resumed.origin.as_deref(), Some(key.as_str()), "its effects keep the first session's keys");
+    assert_eq!(s.resumable(&mark, now, Some("713*20")).await.unwrap(), None, "another service code");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(s.subscriber(&msisdn).await.unwrap().resume.is_none(), "gone after the window");
 }
@@ -99,12 +101,13 @@ async fn a_resume_pointer_leads_to_a_live_session_only_within_the_window() {
     let now = chrono::Utc::now().timestamp();
     let record = SessionRecord { state: Some(state("borrow-amount")), at: now, ..SessionRecord::default() };
     assert!(s.save(&key, 0, &record).await.unwrap());
-    s.mark_resumable(&msisdn, &key).await.unwrap();
+    s.mark_resumable(&msisdn, &key, None).await.unwrap();
     let mark = s.subscriber(&msisdn).await.unwrap().resume.expect("a pointer");
-    assert_eq!(s.resumable(&mark, now + 30).await.unwrap().map(|st| st.node).as_deref(), Some("borrow-amount"));
-    assert_eq!(s.resumable(&mark, now + 61).await.unwrap(), None, "past the window");
+    let node = |st: Option<State>| st.map(|st| st.node);
+    assert_eq!(node(s.resumable(&mark, now + 30, None).await.unwrap()).as_deref(), Some("borrow-amount"));
+    assert_eq!(s.resumable(&mark, now + 61, None).await.unwrap(), None, "past the window");
     s.delete(&key).await.unwrap();
-    assert_eq!(s.resumable(&mark, now).await.unwrap(), None, "the session is gone");
+    assert_eq!(s.resumable(&mark, now, None).await.unwrap(), None, "the session is gone");
 }
 
 #[tokio::test]
@@ -147,9 +150,9 @@ async fn a_live_session_at_its_largest_screen_takes_well_under_two_kilobytes_in_
 /// The state at the borrow confirmation, reached through the real menu with the sandbox's three
 /// products and four presets: the largest state any shipped journey holds.
 fn borrow_confirmation_state() -> State {
-    use mkopo::menu::{Item, Menu, NavKeys, TaskResult, Turn, Value};
+    use mkopo::menu::{Formats, Item, Menu, NavKeys, TaskResult, Turn, Value};
     let budget = mkopo::ussd::ScreenBudget::default();
-    let menu = Menu::load(None, &[], NavKeys::default(), budget).unwrap();
+    let menu = Menu::load(None, &[], NavKeys::default(), Formats::default(), budget).unwrap();
     let amount = |n: i64| Value::Amount(n.into());
     let product = |id: &str, name: &str, min: i64, max: i64| -> Item {
         [

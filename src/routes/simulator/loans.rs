@@ -63,6 +63,7 @@ pub async fn read(lms: &LmsClient, msisdn: &Msisdn) -> Result<LoansView, LmsErro
         status: None,
         page: Some(1),
         rows: Some(ROWS),
+        newest_first: false,
     };
     let loans = lms.list_loans(&query).await?;
     Ok(view(true, loans.items.into_iter().map(LoanView::from).collect()))

@@ -1,12 +1,14 @@
 //! One hop under the session lock: load, derive against the hop memo, replay or acknowledge or run one
 //! menu turn (tasks bounded by the hop deadline), then store state and the cached reply with a
-//! compare-and-set so a notification that deleted the session meanwhile wins (R9).
+//! compare-and-set so a notification that deleted the session meanwhile wins (R9). What happens to the
+//! subscriber's resume mark is decided by [`resume::mark_change`]; this file only carries it out.
 
 use std::time::{Duration, Instant};
 
 use super::{DialectRoute, UssdGateway};
 use crate::journeys::Ctx;
 use crate::menu::{Screen, State, Turn};
+use crate::session::resume::{self, MarkChange, Moment};
 use crate::session::{SessionKey, SessionRecord, Subscriber};
 use crate::store::StoreError;
 use crate::ussd::{Derived, Dialect, EndReason, HopMemo, Inbound, UssdEvent, UssdReply, UssdRequest};
@@ -114,8 +116,13 @@ impl UssdGateway {
                     UssdEvent::Begin => Some(self.sessions.subscriber(&request.msisdn).await?),
                     _ => None,
                 };
+                // The code is fixed by the first hop; later hops of some dialects do not repeat it.
+                if request.event == UssdEvent::Begin {
+                    record.code = resume::dialled_code(request.service_code.as_ref(), &route.cfg.base_codes);
+                }
+                let code = record.code.clone();
                 let (state, screen) =
-                    self.turn(key, &request, record.state.take(), subscriber.as_ref(), deadline).await;
+                    self.turn(key, &request, record.state.take(), subscriber.as_ref(), code.as_deref(), deadline).await;
                 let crate::menu::Screen { text, end, node, truncated } = screen;
                 let shown = Shown { screen: node, replayed: false, truncated };
                 let reply = UssdReply { text, end };
@@ -128,7 +135,8 @@ impl UssdGateway {
                 };
                 let state = if reply.end { None } else { state };
                 let mut next = SessionRecord { memo: Some(memo), state, ..record };
-                next.marked |= subscriber.is_some_and(|s| s.resume.is_some());
+                // A mark left on this code is this session's to replace or clear; another code's is not.
+                next.marked |= subscriber.is_some_and(|s| s.resume.is_some_and(|m| m.offered_on(code.as_deref())));
                 self.remember(key, &request, version, next, token).await?;
                 *unlocked = true;
                 (request.hop, reply, shown, "fresh")
@@ -167,8 +175,7 @@ impl UssdGateway {
     }
 
     /// Stores the session after a fresh turn (compare-and-set) and keeps the subscriber's resume mark in
-    /// step: pointed at this session once it is mid-journey, cleared at home or at the end, left alone
-    /// on the resume offer (the subscriber is answering it).
+    /// step with the resume policy ([`resume::mark_change`]).
     async fn remember(
         &self,
         key: &SessionKey,
@@ -177,15 +184,17 @@ impl UssdGateway {
         mut record: SessionRecord,
         token: &str,
     ) -> Result<(), StoreError> {
-        let file = self.menu.file();
         let node = record.state.as_ref().map(|s| s.node.as_str());
-        let mid = node.is_some_and(|n| n != file.home && n != file.resume);
-        if mid && !record.own {
-            self.sessions.mark_resumable(&request.msisdn, key).await?;
-            (record.marked, record.own) = (true, true);
-        } else if !mid && node != Some(file.resume.as_str()) && record.marked {
-            self.sessions.clear_snapshot(&request.msisdn).await?;
-            (record.marked, record.own) = (false, false);
+        match resume::mark_change(self.menu.file(), node, Moment::Hop, record.marked, record.own) {
+            MarkChange::Point => {
+                self.sessions.mark_resumable(&request.msisdn, key, record.code.as_deref()).await?;
+                (record.marked, record.own) = (true, true);
+            }
+            MarkChange::Clear => {
+                self.sessions.clear_snapshot(&request.msisdn).await?;
+                (record.marked, record.own) = (false, false);
+            }
+            MarkChange::Snapshot | MarkChange::Keep => {}
         }
         record.at = chrono::Utc::now().timestamp();
         if !self.sessions.save_and_unlock(key, version, &record, token).await? {
@@ -194,8 +203,8 @@ impl UssdGateway {
         Ok(())
     }
 
-    /// The provider ended the session (R9): its record goes; a journey broken off midway is kept for the
-    /// resume window as a copy of its state; a completed one clears the resume mark.
+    /// The provider ended the session (R9): its record goes, and the resume policy decides whether a copy
+    /// of its state stays for the resume window.
     pub(super) async fn ended_by_provider(
         &self,
         key: &SessionKey,
@@ -208,14 +217,17 @@ impl UssdGateway {
             None => self.sessions.load(key).await?.map(|(_, r)| r),
         };
         self.sessions.delete(key).await?;
-        let file = self.menu.file();
-        let state = record.as_ref().and_then(|r| r.state.as_ref());
-        match state {
-            Some(s) if !completed && s.node != file.home && s.node != file.resume => {
-                self.sessions.keep_snapshot(msisdn, s).await?
+        let Some(record) = record else { return Ok(()) };
+        let state = record.state.as_ref();
+        let moment = Moment::ProviderEnd { completed };
+        match resume::mark_change(self.menu.file(), state.map(|s| s.node.as_str()), moment, record.marked, record.own) {
+            MarkChange::Snapshot => {
+                if let Some(state) = state {
+                    self.sessions.keep_snapshot(msisdn, key, record.code.as_deref(), state).await?;
+                }
             }
-            _ if record.as_ref().is_some_and(|r| r.marked) => self.sessions.clear_snapshot(msisdn).await?,
-            _ => {}
+            MarkChange::Clear => self.sessions.clear_snapshot(msisdn).await?,
+            MarkChange::Point | MarkChange::Keep => {}
         }
         Ok(())
     }
@@ -227,6 +239,7 @@ impl UssdGateway {
         request: &UssdRequest,
         state: Option<State>,
         subscriber: Option<&Subscriber>,
+        code: Option<&str>,
         deadline: Instant,
     ) -> (Option<State>, Screen) {
         let budget = self.budget(request.network.as_deref());
@@ -246,7 +259,8 @@ impl UssdGateway {
                 return (None, menu.message_screen(&lang, "msg-expired", &Default::default()));
             }
         };
-        let (state, screen) = match self.run_tasks(key, request, state, turn, subscriber, deadline).await {
+        let ran = self.run_tasks(key, request, state, turn, (subscriber, code), deadline).await;
+        let (state, screen) = match ran {
             (Some(state), screen) => (state, screen),
             ended => return ended,
         };
@@ -261,7 +275,7 @@ impl UssdGateway {
             let mut state = state;
             let turn = menu.answer(&mut state, route, budget);
             if state.error.is_none() {
-                return self.run_tasks(key, request, state, turn, subscriber, deadline).await;
+                return self.run_tasks(key, request, state, turn, (subscriber, code), deadline).await;
             }
             state.error = None;
             return (Some(state), screen);
@@ -276,7 +290,7 @@ impl UssdGateway {
         request: &UssdRequest,
         mut state: State,
         mut turn: Turn,
-        subscriber: Option<&Subscriber>,
+        (subscriber, service_code): (Option<&Subscriber>, Option<&str>),
         deadline: Instant,
     ) -> (Option<State>, Screen) {
         let budget = self.budget(request.network.as_deref());
@@ -288,7 +302,7 @@ impl UssdGateway {
             };
             let task = call.task.name();
             let effect = call.task.is_effect();
-            let mut ctx = Ctx { key, msisdn: &request.msisdn, state: &mut state, subscriber };
+            let mut ctx = Ctx { key, msisdn: &request.msisdn, state: &mut state, subscriber, service_code };
             let ran = tokio::time::timeout_at(deadline.into(), self.journeys.run(call, &mut ctx)).await;
             turn = match ran {
                 Ok(Ok(result)) => menu.resume(&mut state, result, budget),

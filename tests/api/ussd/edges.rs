@@ -159,7 +159,7 @@ async fn a_continuation_for_a_session_never_seen_gets_the_expired_screen_and_run
 async fn at_other_amount(app: &TestApp, via: Via, msisdn: &str) -> (Phone, String) {
     let mut phone = registered(app, via, msisdn).await;
     phone.walk(&["Borrow", "7-Day", "Other amount"]).await;
-    assert_eq!(phone.screen.text, "Enter amount (1,000-50,000 TZS):", "{via:?}");
+    assert_eq!(phone.screen.text, "Enter amount (TZS 1,000-50,000):\n0. Back", "{via:?}");
     let asked = phone.screen.text.clone();
     (phone, asked)
 }
@@ -172,7 +172,11 @@ async fn letters_where_an_amount_is_expected_show_the_same_screen_with_an_error_
         phone.send("abc").await;
         assert_eq!(phone.screen, Screen { text: format!("Enter numbers only.\n{asked}"), end: false }, "{via:?}");
         phone.send("5000").await;
-        assert!(phone.screen.text.starts_with("Borrow TZS 5,000\nCharges: 550\n"), "{via:?}: {}", phone.screen.text);
+        assert!(
+            phone.screen.text.starts_with("Borrow TZS 5,000\nCharges: TZS 550\n"),
+            "{via:?}: {}",
+            phone.screen.text
+        );
     }
 }
 
@@ -183,9 +187,13 @@ async fn amounts_outside_the_limits_show_the_limit_above_the_same_screen_in_ever
         let (mut phone, asked) = at_other_amount(&app, via, &via.msisdn(640 + i as u32)).await;
         // The product allows 100,000; the subscriber's available limit caps it at 50,000.
         phone.send("50001").await;
-        assert_eq!(phone.screen, Screen { text: format!("The maximum is 50,000.\n{asked}"), end: false }, "{via:?}");
+        assert_eq!(
+            phone.screen,
+            Screen { text: format!("The maximum is TZS 50,000.\n{asked}"), end: false },
+            "{via:?}"
+        );
         phone.send("999").await;
-        assert_eq!(phone.screen, Screen { text: format!("The minimum is 1,000.\n{asked}"), end: false }, "{via:?}");
+        assert_eq!(phone.screen, Screen { text: format!("The minimum is TZS 1,000.\n{asked}"), end: false }, "{via:?}");
         phone.send("50000").await;
         assert!(phone.screen.text.starts_with("Borrow TZS 50,000\n"), "{via:?}: {}", phone.screen.text);
     }
@@ -200,7 +208,7 @@ async fn dialling_again_after_breaking_off_offers_to_continue_where_the_subscrib
         let mut first = registered(&app, via, &msisdn).await;
         first.walk(&["Borrow", "7-Day"]).await;
         let amounts = first.screen.text.clone();
-        assert!(amounts.starts_with("Halotel 7-Day Loan. Choose amount (TZS):\n1. 1,000"), "{via:?}: {amounts}");
+        assert!(amounts.starts_with("Halotel 7-Day Loan. Choose amount:\n1. TZS 1,000"), "{via:?}: {amounts}");
 
         let mut again = Phone::dial(&app, via, &msisdn).await;
         assert_eq!(

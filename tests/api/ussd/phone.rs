@@ -76,6 +76,14 @@ impl Phone {
         Phone { via, inner }
     }
 
+    /// Dials `code` instead of the aggregator's usual one (the same short code routed another way).
+    pub async fn dial_code(app: &TestApp, via: Via, msisdn: &str, code: &str) -> Phone {
+        let mut phone = Phone::unseen(app, via, msisdn);
+        phone.inner = phone.inner.with_code(code);
+        phone.begin().await;
+        phone
+    }
+
     /// Calls the route behind a secret path token: `/ussd/<dialect>/<token>`.
     pub fn with_token(self, token: &str) -> Phone {
         Phone { via: self.via, inner: self.inner.with_token(token) }
