@@ -149,7 +149,8 @@ impl EnvVars {
     fn sort(env: &HashMap<String, String>) -> Self {
         let mut vars = EnvVars { parsed: HashMap::new(), exact: HashMap::new(), lists: Vec::new() };
         for (name, value) in env {
-            if name == "MKOPO_CONFIG_DIR" || is_service_link(name) {
+            // MKOPO_TEST_* belong to the test harness (scripts/test), not to the gateway's settings.
+            if name == "MKOPO_CONFIG_DIR" || name.starts_with("MKOPO_TEST_") || is_service_link(name) {
                 continue;
             }
             let Some(rest) = name.strip_prefix("MKOPO_") else { continue };
