@@ -214,7 +214,8 @@ impl Phones {
         if !menu.is_some_and(|m| m.starts_with("CON Mkopo") && m.contains("My balance")) {
             return false;
         }
-        self.hop(&session, msisdn, "2").await.is_some_and(|b| b.contains("Your loan:") && b.contains(": owe "))
+        // One loan: its own screen with what is owed and a Repay offer.
+        self.hop(&session, msisdn, "2").await.is_some_and(|b| b.starts_with("CON ") && b.contains("Owed: "))
     }
 
     /// Runs `phones` subscribers dialling one journey after another until [`Phones::stop`].

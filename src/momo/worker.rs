@@ -135,9 +135,10 @@ impl Failing {
     }
 }
 
-/// How long an event's lease lasts without renewal, and how often the holder renews it.
-const LEASE_TTL: Duration = Duration::from_secs(30);
-const LEASE_RENEW: Duration = Duration::from_secs(10);
+/// How long an event's lease lasts without renewal, and how often the holder renews it. Short, because a
+/// crashed holder's events wait this long before another worker may take them.
+const LEASE_TTL: Duration = Duration::from_secs(10);
+const LEASE_RENEW: Duration = Duration::from_secs(3);
 
 /// Handles one inbox entry and acknowledges it unless the store itself failed: then the entry stays
 /// pending (reclaimed by another consumer if this one dies) and the answer is `false`.
