@@ -1,5 +1,5 @@
 //! The pure USSD dialect layer, one hop at a time: `parse` → `derive` against the stored memo → `render`,
-//! plus the GSM 03.38 screen counting. Bodies follow `ussd-dialects.md` §3–§5 and §8.
+//! plus the GSM 03.38 screen counting. Bodies follow docs/ussd.md.
 //!
 //! `cargo bench --bench dialects`
 

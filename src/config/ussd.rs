@@ -1,5 +1,5 @@
 //! `[ussd]` settings: the hop deadline, sessions, screens, navigation keys, PINs, menus, and one
-//! `[ussd.dialects.<name>]` table per aggregator (spec ussd-dialects §9).
+//! `[ussd.dialects.<name>]` table per aggregator (docs/ussd.md).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -60,7 +60,7 @@ pub struct UssdSettings {
     /// My payments also offers loans repaid in full within this window; 0 shows active loans only.
     #[serde(with = "humantime_serde")]
     pub history_closed_window: Duration,
-    /// A deep-dial suffix (`*150*88*2#`) picks that option of the home menu; off by default (spec §2).
+    /// A deep-dial suffix (`*150*88*2#`) picks that option of the home menu; off by default (docs/ussd.md).
     pub deep_dial: bool,
     pub screen: ScreenSettings,
     pub nav: NavKeys,
@@ -142,7 +142,7 @@ pub struct DialectSettings {
 }
 
 impl DialectSettings {
-    /// The dialect-only keys (spec §9) set under a dialect they do not belong to, worded for the operator.
+    /// The dialect-only keys (docs/ussd.md) set under a dialect they do not belong to, worded for the operator.
     pub fn misplaced_keys(&self, dialect: &str) -> Vec<String> {
         [
             ("accept_get", "africastalking", self.accept_get.is_some()),

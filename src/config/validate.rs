@@ -237,7 +237,7 @@ fn ussd_problems(s: &Settings) -> Vec<String> {
                 ));
             }
             // AT's `text` holds every input of the session, PINs too; in a query string every proxy and
-            // load balancer on the way logs it. Only emulators send GET (spec §3.1).
+            // load balancer on the way logs it. Only emulators send GET (docs/ussd.md).
             if d.accept_get == Some(true) {
                 problems.push(format!(
                     "ussd.dialects.{name}.accept_get is refused in production: a GET puts the subscriber's inputs, PINs too, in URLs that proxies log"

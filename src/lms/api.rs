@@ -1,4 +1,4 @@
-//! The calls of the spec's "how the gateway uses the API" table (§8), one method each. Lookups turn
+//! The calls of "how the gateway uses the API" table of docs/lms.md, one method each. Lookups turn
 //! `not_found` into `None`; creates resolve a duplicate (`aborted`) by reading the existing record.
 
 use super::error::LmsError;
@@ -99,7 +99,7 @@ impl LmsClient {
         }
     }
 
-    /// `GET /v1/loans` with filters and paging. An unknown customer reads as no loans (§6.8).
+    /// `GET /v1/loans` with filters and paging. An unknown customer reads as no loans.
     pub async fn list_loans(&self, query: &LoanQuery) -> Result<Page<Loan>, LmsError> {
         let mut call = Call::get("GET /v1/loans", "/v1/loans".into());
         if let Some(customer) = &query.customer_external_id {

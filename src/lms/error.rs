@@ -131,7 +131,7 @@ impl LmsError {
 
     /// Builds the error for a non-2xx answer from its status, body and `Retry-After` header.
     ///
-    /// The body should be the `{code, message}` envelope; anything else is classified by status (§4.1).
+    /// The body should be the `{code, message}` envelope; anything else is classified by status.
     /// Long digit runs in the message (MSISDNs in "Customer with id ... does not exist") are masked
     /// here, once, so no later log line can leak them.
     pub fn from_response(status: u16, body: &[u8], retry_after: Option<Duration>) -> Self {

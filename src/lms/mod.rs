@@ -1,4 +1,4 @@
-//! The client of the partner loan-management API (the "LMS", spec `lms-api.md`).
+//! The client of the partner loan-management API (the "LMS", docs/lms.md).
 //!
 //! One [`LmsClient`] owns one `reqwest::Client`, the token provider and the product cache; it is cheap to
 //! clone. Every call goes through [`transport`], which adds the bearer token, replaces it once on a 401,

@@ -1,5 +1,5 @@
 //! When to try an LMS call again: a pure function of the failure, the attempt number and whether the
-//! call is safe to repeat (spec §4.3). No clock, no randomness inside: the caller passes the jitter, so
+//! call is safe to repeat (docs/lms.md). No clock, no randomness inside: the caller passes the jitter, so
 //! every rule is unit-tested without a network.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! A loan's status as the LMS spells it (lms-api §7), parsed case-insensitively; an unknown status is
+//! A loan's status as the LMS spells it (docs/lms.md), parsed case-insensitively; an unknown status is
 //! kept as its text, and the gateway acts only on the ones it knows.
 
 use serde::{Deserialize, Deserializer};

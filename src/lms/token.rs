@@ -1,5 +1,5 @@
 //! The LMS bearer token: fetched with HTTP Basic from the auth host, refreshed before it expires, shared
-//! by every caller, and replaced exactly once when the API says it is no longer valid (spec §2).
+//! by every caller, and replaced exactly once when the API says it is no longer valid (docs/lms.md).
 //!
 //! * Single flight: one token request per process at a time; concurrent callers wait for its result.
 //! * Proactive: inside the refresh margin a background refresh starts while callers keep the current

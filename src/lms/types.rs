@@ -1,4 +1,4 @@
-//! Typed bodies of the LMS API (spec §5–§6). Unknown fields are ignored, optional ones tolerated; ids are
+//! Typed bodies of the LMS API (docs/lms.md). Unknown fields are ignored, optional ones tolerated; ids are
 //! opaque strings; every amount is an exact `Decimal` read through `domain::money`.
 
 use chrono::NaiveDate;
@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::money;
 
-/// A §5 list page. `GET /v1/loan-products` omits the paging fields, so all but `items` are optional.
+/// A list page. `GET /v1/loan-products` omits the paging fields, so all but `items` are optional.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
@@ -19,7 +19,7 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// Whether another page may hold more items (§5: stop on an empty page or when `page * rows >= total`).
+    /// Whether another page may hold more items (stop on an empty page or when `page * rows >= total`).
     pub fn has_more(&self, page: u32, rows: u32) -> bool {
         if self.items.is_empty() {
             return false;

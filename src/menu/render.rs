@@ -1,4 +1,4 @@
-//! Turning the current node into screen text within the septet budget (spec R5): error line, body,
+//! Turning the current node into screen text within the septet budget (docs/ussd.md): error line, body,
 //! numbered options; lists are paged with the More key, rows numbered across pages so a number always
 //! means the same row. Input screens that honour Back show it. The last resort for a screen that still
 //! does not fit drops whole lines.

@@ -1,4 +1,4 @@
-//! How one inbound payment is split into LMS repayments (spec mobile-money §5.2 step 2). Pure: the
+//! How one inbound payment is split into LMS repayments (docs/money.md). Pure: the
 //! worker looks loans up and hands the balances in; this decides the parts and their idempotency keys.
 
 use chrono::NaiveDate;

@@ -1,4 +1,4 @@
-//! Collections (spec mobile-money §5.3, §6.2): the repay flow asks the wallet to prompt the subscriber
+//! Collections (docs/money.md): the repay flow asks the wallet to prompt the subscriber
 //! for their PIN under a fresh `C…` reference. The collection record only tracks the prompt; the money
 //! itself arrives as a callback and is posted by the inbox worker like any other payment.
 

@@ -1,4 +1,4 @@
-//! The neutral mobile-money model (spec mobile-money §2). Every provider adapter translates its wire
+//! The neutral mobile-money model (docs/money.md). Every provider adapter translates its wire
 //! format into these types and back; nothing above the adapters knows a provider's field names.
 //!
 //! Deviation from the spec: amounts are `rust_decimal::Decimal` (the house rule for money), not `i64`

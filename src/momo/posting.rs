@@ -1,4 +1,4 @@
-//! Posting a planned payment's parts to the LMS exactly once (spec mobile-money §5.2 step 3), on an LMS
+//! Posting a planned payment's parts to the LMS exactly once (docs/money.md), on an LMS
 //! that honours `idempotencyKey` and on one that ignores it.
 //!
 //! Each part is marked `Sending` (with the first attempt's time) and saved *before* the post goes out,

@@ -1,4 +1,4 @@
-//! What the gateway keeps about each inbound event (spec mobile-money §6.3): the normalised event, the
+//! What the gateway keeps about each inbound event (docs/money.md): the normalised event, the
 //! raw callback, and the allocation plan with each part's fate. The plan is persisted before anything
 //! is posted and never recomputed, so a crash replays the same keys.
 

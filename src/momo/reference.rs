@@ -1,4 +1,4 @@
-//! Our wallet references (spec mobile-money §1): `L` (a loan disbursement, also the LMS loan
+//! Our wallet references (docs/money.md): `L` (a loan disbursement, also the LMS loan
 //! `externalId`) or `C` (a collection), nine zero-padded digits of a counter, one Luhn check digit.
 //! 11 characters, so they fit Daraja's `AccountReference` (≤12) and `TransactionDesc` (≤13).
 

@@ -1,5 +1,5 @@
 //! Standard Webhooks signatures (symmetric `v1`), as the generic wallet contract uses them
-//! (spec mobile-money §3.7): `v1,` + base64(HMAC-SHA256(key, id + "." + timestamp + "." + raw body)).
+//! (docs/money.md): `v1,` + base64(HMAC-SHA256(key, id + "." + timestamp + "." + raw body)).
 //!
 //! The body is verified as the exact raw bytes, before anything parses it. Several secrets may be
 //! active during a rotation; any `v1` entry matching any secret passes. MACs are compared in constant

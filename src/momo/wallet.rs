@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::model::{OutboundRequest, Outcome};
 
-/// How a wallet answered a submit (spec mobile-money §3.5 and §4.4/§4.5, per provider).
+/// How a wallet answered a submit (docs/money.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitResult {
     /// Recorded: follow the outcome (usually `Pending`; a replay may already be final).

@@ -1,4 +1,4 @@
-//! Inbox workers (spec mobile-money §5.2): read events from the inbox stream as members of one consumer
+//! Inbox workers (docs/money.md): read events from the inbox stream as members of one consumer
 //! group, allocate each payment once (the plan is persisted before any posting), post every part to the
 //! LMS with its idempotency key, and acknowledge only after the outcome is written. Retryable failures
 //! become a timer that puts the event back on the inbox; permanent ones put the event in suspense.
@@ -292,7 +292,7 @@ pub(super) fn transient(error: &LmsError) -> bool {
     error.is_transient() || error.code() == ErrorCode::Decode
 }
 
-/// Decides the parts (§5.2 step 2) and persists the plan before anything is posted. Money in a currency
+/// Decides the parts (docs/money.md) and persists the plan before anything is posted. Money in a currency
 /// other than the one the gateway lends in, or the loan's, is never posted: it goes to suspense.
 async fn plan(service: &MoneyService, record: &mut EventRecord) -> Result<(), Deferred> {
     let event = &record.event;
@@ -351,7 +351,7 @@ async fn plan(service: &MoneyService, record: &mut EventRecord) -> Result<(), De
     for loan in loans {
         let outstanding = match loan.total_outstanding() {
             Some(total) => total,
-            // Older list rows omit the roll-up: read the single loan (§6.7).
+            // Older list rows omit the roll-up: read the single loan.
             None => match lms.read_loan(&loan.key()).await {
                 Ok(Some(full)) => full.total_outstanding().unwrap_or_default(),
                 Ok(None) => continue,

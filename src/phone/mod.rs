@@ -1,5 +1,5 @@
 //! A phone on the aggregator's side of the wire: it dials a running gateway the way Africa's Talking,
-//! Beem or Hubtel would (spec `ussd-dialects.md` §3–§5) and reads back each screen as a handset shows it.
+//! Beem or Hubtel would (docs/ussd.md) and reads back each screen as a handset shows it.
 //!
 //! [`Phone`] is the library half of `mkopo dial` and of the test suite's phone: a fresh session id per
 //! dial, [`Phone::begin`] / [`Phone::dial`] for the first hop, [`Phone::send`] for every later input,

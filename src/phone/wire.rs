@@ -1,4 +1,4 @@
-//! The aggregators' wire shapes, seen from the aggregator (spec `ussd-dialects.md` §3–§5): what each
+//! The aggregators' wire shapes, seen from the aggregator (docs/ussd.md): what each
 //! one posts for a first hop, a later input and an end-of-session notice, and how each reply reads.
 //!
 //! - Africa's Talking: a form; `text` is every input of the session joined with `*`; replies are

@@ -1,5 +1,4 @@
-//! `POST /v1/callbacks/{wallet}`: wallet callbacks in mkopo's generic contract (spec mobile-money
-//! §3.7). The raw body is verified before it is parsed, stored durably by the inbox script, and only
+//! `POST /v1/callbacks/{wallet}`: wallet callbacks in mkopo's generic contract (docs/money.md). The raw body is verified before it is parsed, stored durably by the inbox script, and only
 //! then acknowledged; a duplicate gets the byte-identical acknowledgement and changes nothing.
 
 use std::collections::BTreeMap;

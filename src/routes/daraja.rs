@@ -1,4 +1,4 @@
-//! Safaricom Daraja callbacks under `/v1/callbacks/daraja/{path_token}/...` (spec mobile-money §4.2).
+//! Safaricom Daraja callbacks under `/v1/callbacks/daraja/{path_token}/...` (docs/money.md).
 //! Daraja does not sign callbacks: the secret path token (compared in constant time; a mismatch is a
 //! 404) and the source-IP allow list (403; the caller's address behind `server.trusted_proxies` is the
 //! forwarded one, as for every allow-list) are the only proof of origin. Money-bearing callbacks are
@@ -48,7 +48,7 @@ fn ack(body: &'static [u8]) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(body)
 }
 
-/// The origin checks, in the spec's order: the token (404), then the source address (403).
+/// The origin checks, in the documented order: the token (404), then the source address (403).
 fn refusal(request: &HttpRequest, token: &str, daraja: &DarajaCallbacks) -> Option<HttpResponse> {
     if !path_token_matches(daraja.path_token.expose_secret(), token) {
         daraja.money.metrics.callback(PROVIDER, "refused");

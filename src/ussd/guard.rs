@@ -1,4 +1,4 @@
-//! Access guard for the USSD dialect routes (spec `ussd-dialects.md` R10, statuses from R4).
+//! Access guard for the USSD dialect routes (docs/ussd.md R10, statuses from R4).
 //!
 //! Aggregators sign nothing, so a callback is believed on up to three configured checks, applied in this
 //! order: the secret path token (`404`, so a scanner cannot even tell the route exists), the caller's

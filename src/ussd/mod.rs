@@ -1,6 +1,6 @@
 //! USSD callbacks, dialect-neutral. Each aggregator (Africa's Talking, Beem, Hubtel) is one file under
 //! [`dialect`] with a parser, a deriver and a renderer around the neutral [`model`]; adding an aggregator
-//! adds a file and an enum arm (spec `ussd-dialects.md` §1–§2, STYLE point 4).
+//! adds a file and an enum arm (docs/ussd.md).
 //!
 //! Everything here is pure: no IO, no sessions, no logging. The handler feeds in the raw body and the
 //! stored [`HopMemo`], and gets back a [`Derived`] outcome and the rendered bytes. Raw inputs (which can

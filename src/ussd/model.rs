@@ -1,4 +1,4 @@
-//! The neutral request and reply (spec §2). The menu engine only ever sees these types.
+//! The neutral request and reply (docs/ussd.md). The menu engine only ever sees these types.
 
 use std::fmt;
 
@@ -160,7 +160,7 @@ pub(crate) fn strip_code(raw: &str) -> &str {
     s.strip_suffix('#').unwrap_or(s)
 }
 
-/// AT end-of-session notification (spec §3.5). The `input` path and `lastAppResponse` are deliberately
+/// AT end-of-session notification (docs/ussd.md). The `input` path and `lastAppResponse` are deliberately
 /// not kept (R12).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AtEndNotice {

@@ -1,8 +1,8 @@
-//! Safaricom M-Pesa Daraja (spec mobile-money §4): B2C payouts, STK push collections, C2B paybill
+//! Safaricom M-Pesa Daraja (docs/money.md): B2C payouts, STK push collections, C2B paybill
 //! payments, and the callbacks that settle them, mapped onto the neutral model of [`crate::momo`].
 //!
 //! - [`client`]: [`DarajaClient`] with its OAuth token cache and the outbound calls, each answer
-//!   classified into what the payout and collection state machines need (spec §6).
+//!   classified into what the payout and collection state machines need (docs/money.md).
 //! - [`callbacks`]: pure parsers and the exact acknowledgements; callback authenticity by path token
 //!   and source address, because Daraja signs nothing.
 //! - [`settings`], [`urls`]: the `[daraja]` section, its validation, and the callback URLs with the

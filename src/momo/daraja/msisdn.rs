@@ -1,4 +1,4 @@
-//! Which phone numbers we may act on. Spec mobile-money §1: a number is *usable* when, after the typed
+//! Which phone numbers we may act on. docs/money.md: a number is *usable* when, after the typed
 //! forms are normalised (`0712…`, `+254…`, spaces, dashes), it matches the deployment's pattern. Masked
 //! values such as C2B's `2547*****149` never are: a star is not a digit, so they fail before the pattern.
 

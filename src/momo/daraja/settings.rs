@@ -1,4 +1,4 @@
-//! `[daraja]` settings and their one validation pass (STYLE §2). Secrets are `SecretString`.
+//! `[daraja]` settings and their one validation pass (the house style). Secrets are `SecretString`.
 //!
 //! `security_credential` is the initiator password already RSA-encrypted with Safaricom's certificate
 //! and Base64-encoded, exactly as the Daraja portal produces it. The gateway never sees the plain
@@ -18,7 +18,7 @@ use crate::domain::netguard::AllowList;
 pub const SANDBOX_BASE_URL: &str = "https://sandbox.safaricom.co.ke";
 pub const PRODUCTION_BASE_URL: &str = "https://api.safaricom.co.ke";
 
-/// 22 base64url characters carry 132 bits, the shortest token that meets the spec's 128.
+/// 22 base64url characters carry 132 bits, the shortest token that meets the documented 128.
 pub const MIN_PATH_TOKEN_CHARS: usize = 22;
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,4 +1,4 @@
-//! The callback URLs we hand to Daraja (spec mobile-money §4.2):
+//! The callback URLs we hand to Daraja (docs/money.md):
 //! `{callback_base_url}/v1/callbacks/daraja/{path_token}/{path}`.
 //!
 //! Daraja does not sign callbacks, so the secret path token is what tells our callbacks from anyone

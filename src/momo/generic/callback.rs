@@ -1,4 +1,4 @@
-//! Callbacks from a generic wallet (spec mobile-money §3.7), as pure functions: no IO, no clock.
+//! Callbacks from a generic wallet (docs/money.md), as pure functions: no IO, no clock.
 //!
 //! The handler calls [`authenticate`] on the raw bytes first, then [`parse`], then runs the inbox
 //! script and answers [`ACK_BODY`]. Only after the signature holds is the body deserialised; the
@@ -30,7 +30,7 @@ pub enum CallbackError {
 }
 
 impl CallbackError {
-    /// The HTTP status to answer with (§3.7). Store failures are the caller's: `503 unavailable`.
+    /// The HTTP status to answer with. Store failures are the caller's: `503 unavailable`.
     pub fn http_status(&self) -> u16 {
         match self {
             CallbackError::TooLarge => 413,
@@ -42,7 +42,7 @@ impl CallbackError {
     /// The `error` code of the answer body.
     pub fn error_code(&self) -> &'static str {
         match self {
-            // §3.7 gives only the status for 413; the code follows the same naming.
+            // The contract gives only the status for 413; the code follows the same naming.
             CallbackError::TooLarge => "payload_too_large",
             CallbackError::Unauthenticated(e) => e.code(),
             CallbackError::InvalidPayload(_) => "invalid_payload",
@@ -55,7 +55,7 @@ impl CallbackError {
     }
 }
 
-/// `{"error":"<code>","message":"<text>"}`, the contract's error shape (§3.1).
+/// `{"error":"<code>","message":"<text>"}`, the contract's error shape.
 pub fn error_body(code: &str, message: &str) -> Vec<u8> {
     #[derive(Serialize)]
     struct Body<'a> {
@@ -144,7 +144,7 @@ pub fn parse(wallet: &str, raw: &RawCallback, country_code: &str) -> Result<Inbo
     })
 }
 
-/// The known `type`s and what their `data` must say (§3.7 table).
+/// The known `type`s and what their `data` must say.
 fn known_type(event_type: &str) -> Option<(EventKind, TxKind, TxStatus)> {
     Some(match event_type {
         event_type::PAYMENT_RECEIVED => (EventKind::Payment, TxKind::Payment, TxStatus::Completed),
@@ -156,7 +156,7 @@ fn known_type(event_type: &str) -> Option<(EventKind, TxKind, TxStatus)> {
     })
 }
 
-/// An unknown `type`: stored under `other:{webhook-id}` and acknowledged, then ignored (§3.7).
+/// An unknown `type`: stored under `other:{webhook-id}` and acknowledged, then ignored.
 fn other_event(provider: Provider, event_type: String, raw: &RawCallback) -> Result<InboundEvent, CallbackError> {
     let id = raw.header("webhook-id").filter(|id| is_wire_id(id)).ok_or(VerifyError::MissingHeaders)?;
     Ok(InboundEvent {

@@ -1,4 +1,4 @@
-//! The §9 vectors and the §3.7 examples through `authenticate` and `parse`.
+//! The vectors of docs/money.md and the examples of docs/money.md through `authenticate` and `parse`.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;

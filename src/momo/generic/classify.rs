@@ -1,5 +1,4 @@
-//! What a wallet's answer means, as pure functions over status code and body (spec mobile-money §3.5,
-//! §3.6). Kept apart from the HTTP code so every row of the tables is decided in one readable place.
+//! What a wallet's answer means, as pure functions over status code and body (docs/money.md). Kept apart from the HTTP code so every row of the tables is decided in one readable place.
 //!
 //! The rule behind every choice: only an answer that proves nothing was recorded may lead to a retry
 //! or a failure; anything that might have moved money is `Unknown` and is resolved by a status query.
@@ -9,7 +8,7 @@ use crate::momo::wallet::{StatusAnswer, SubmitResult};
 use crate::momo::{Direction, OutboundRequest, Reference, ReferenceKind};
 use crate::telemetry::redact_digits;
 
-/// The §3.5 table. `body` is `None` when it could not be read whole.
+/// The table in docs/money.md. `body` is `None` when it could not be read whole.
 pub fn classify_submit(status: u16, body: Option<&[u8]>, request: &OutboundRequest) -> SubmitResult {
     let expected_kind = match request.direction {
         Direction::Payout => TxKind::Payout,
@@ -43,7 +42,7 @@ pub fn classify_submit(status: u16, body: Option<&[u8]>, request: &OutboundReque
     }
 }
 
-/// The §3.6 rules for `GET /transactions/{reference}`.
+/// The docs/money.md rules for `GET /transactions/{reference}`.
 pub fn classify_status(status: u16, body: Option<&[u8]>, reference: &Reference) -> StatusAnswer {
     let expected_kind = match reference.kind() {
         ReferenceKind::Loan => TxKind::Payout,

@@ -1,7 +1,7 @@
-//! The gateway's client of a generic wallet (spec mobile-money §3.4–§3.6): submit a payout or a
+//! The gateway's client of a generic wallet (docs/money.md): submit a payout or a
 //! collection under our reference, and look a reference up.
 //!
-//! Answers are classified by the pure functions in [`super::classify`], exactly per the §3.5 table;
+//! Answers are classified by the pure functions in [`super::classify`], exactly per the table in docs/money.md;
 //! this file only moves bytes. One span per call names the route template and our reference, never
 //! the subscriber's number, and the API key is only ever exposed into the `Authorization` header.
 
@@ -61,7 +61,7 @@ impl GenericWalletClient {
         Provider::Generic { wallet: self.wallet.clone() }
     }
 
-    /// `POST /payouts` or `POST /collections`, by the request's direction, classified per §3.5.
+    /// `POST /payouts` or `POST /collections`, by the request's direction, classified per docs/money.md.
     /// A request with no valid wire form is not sent and comes back `Rejected` with code `not_sent`.
     pub async fn submit(&self, request: &OutboundRequest) -> SubmitResult {
         let (route, path) = match request.direction {
@@ -103,7 +103,7 @@ impl GenericWalletClient {
         .await
     }
 
-    /// `GET /transactions/{reference}`, classified per §3.6.
+    /// `GET /transactions/{reference}`, classified per docs/money.md.
     pub async fn status(&self, reference: &Reference) -> StatusAnswer {
         let span = tracing::info_span!(
             "wallet",

@@ -1,5 +1,5 @@
 //! The client against a mock wallet (mockito): exact request bytes and headers, every row of the
-//! §3.5 response table, the §3.6 status answers, and what no answer means. Every mock states how
+//! docs/money.md response table, the docs/money.md status answers, and what no answer means. Every mock states how
 //! often it must be hit and is asserted (mockito does not check on drop).
 
 use std::str::FromStr;

@@ -1,4 +1,4 @@
-//! The generic wallet: mkopo's own published wallet contract (spec mobile-money §3), spoken by
+//! The generic wallet: mkopo's own published wallet contract (docs/money.md), spoken by
 //! HaloPesa-style integrations and by the sandbox wallet.
 //!
 //! - [`wire`]: the transaction object, the callback envelope and the request bodies as typed DTOs,

@@ -1,4 +1,4 @@
-//! The disbursement saga (spec mobile-money §5.1, §6.1): mint and persist a reference, create the LMS
+//! The disbursement saga (docs/money.md): mint and persist a reference, create the LMS
 //! loan under it, pay out under the same reference, and either finish or roll the loan back — never
 //! while the payout's fate is unknown. Each step is a compare-and-set on the saga document, so
 //! callbacks, polls, timers and the recovery sweep can race without doubling anything; every step is

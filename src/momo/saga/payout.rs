@@ -1,4 +1,4 @@
-//! The payout half of the saga: following the §6.1 table ([`super::table`]) with the wallet's
+//! The payout half of the saga: following the table in docs/money.md ([`super::table`]) with the wallet's
 //! answers, polling, the reconciliation list, and moving the disbursement date after a late credit.
 
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use crate::momo::service::MoneyService;
 use crate::momo::store::OpsList;
 use crate::momo::wallet::{StatusAnswer, SubmitResult};
 
-/// Moves the saga by the §6.1 table and carries out what the table says; returns when to look again
+/// Moves the saga by the table in docs/money.md and carries out what the table says; returns when to look again
 /// (`None`: go on now, or the saga waits on nothing).
 pub(super) async fn follow(
     service: &MoneyService,
@@ -86,7 +86,7 @@ pub(super) async fn follow(
     }
 }
 
-/// Spec §5.1 step 4: a wallet credit on a later day than the loan's disbursal moves the disbursal date,
+/// docs/money.md: a wallet credit on a later day than the loan's disbursal moves the disbursal date,
 /// so the schedule and any overdue status start from the day the money arrived. A refusal goes on the
 /// reconciliation list; the payout itself is done either way.
 async fn move_disbursement_date(service: &MoneyService, saga: &mut Disbursement, value_date: chrono::NaiveDate) {

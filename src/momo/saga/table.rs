@@ -1,4 +1,4 @@
-//! The payout state machine of the disbursement saga (spec mobile-money §6.1) as one pure function:
+//! The payout state machine of the disbursement saga (docs/money.md) as one pure function:
 //! a phase and a signal from the wallet in, the next phase and what to do out. The saga driver
 //! performs the IO; this table is what the unit tests pin down row by row.
 

@@ -1,4 +1,4 @@
-//! The durable store behind mobile money (spec mobile-money §7): the inbox stream with its dedupe keys,
+//! The durable store behind mobile money (docs/money.md): the inbox stream with its dedupe keys,
 //! event records, versioned documents for sagas and collections, timers and the operators' lists.
 //!
 //! Redis is the real backend (streams, consumer groups, Lua for every multi-key step). The in-memory

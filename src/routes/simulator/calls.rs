@@ -69,7 +69,7 @@ pub async fn forget(id: &str) {
     calls().invalidate(id).await;
 }
 
-/// The provider's notice for a subscriber who hangs up mid-session (spec ussd-dialects §3.5, §4, §5).
+/// The provider's notice for a subscriber who hangs up mid-session (docs/ussd.md).
 pub fn hang_up_notice(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::AfricasTalking => "Incomplete",

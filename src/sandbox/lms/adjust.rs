@@ -1,4 +1,4 @@
-//! `POST .../adjust-disbursement-date` (§6.13, used by the gateway per mobile-money §5.1 step 4): moves
+//! `POST .../adjust-disbursement-date` (docs/lms.md, used by the gateway per docs/lms.md): moves
 //! the disbursal date of an Active loan to the day the wallet credit actually landed and rebuilds the
 //! schedule from it. The new date must be on or after the original and not in the future; a loan with
 //! repayments is refused. Moving to the current date again is a no-op, so the call can be repeated.

@@ -1,4 +1,4 @@
-//! Partner authentication (§2): `GET /v1/auth/token` trades HTTP Basic credentials for a JWT-shaped
+//! Partner authentication: `GET /v1/auth/token` trades HTTP Basic credentials for a JWT-shaped
 //! bearer token, and the [`Api`] extractor admits only issued, unrevoked, unexpired tokens. The signature
 //! is a dummy: clients are told not to verify it.
 

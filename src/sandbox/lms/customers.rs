@@ -1,4 +1,4 @@
-//! Customers (§6.1–6.3): create, get by externalId or id, point lookup / paged list, and close (the
+//! Customers (docs/lms.md): create, get by externalId or id, point lookup / paged list, and close (the
 //! admin-only route that makes a customer inactive, which is how tests reach the "inactive customer" case).
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,7 +14,7 @@ use super::records::{Customer, LoanStatus};
 /// Longest externalId accepted (the Fineract column width).
 pub(crate) const MAX_EXTERNAL_ID: usize = 100;
 
-/// The §6.1 customer object.
+/// The docs/lms.md customer object.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CustomerView {

@@ -1,4 +1,4 @@
-//! The LMS error envelope (§4): every non-2xx response is `{"code", "message"}` with the HTTP status fixed
+//! The LMS error envelope: every non-2xx response is `{"code", "message"}` with the HTTP status fixed
 //! by the code. `invalid_argument` messages are a JSON-encoded array of `{field, error}`; the other codes
 //! carry a human sentence prefixed the way the real wrapper prefixes upstream failures.
 
@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-/// The stable error codes of §4.2.
+/// The stable error codes of docs/lms.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidArgument,
@@ -36,7 +36,7 @@ impl ErrorCode {
 
     pub fn status(self) -> StatusCode {
         match self {
-            // The repay page uses failed_precondition without a status; §4.2 settles on 400.
+            // The repay page uses failed_precondition without a status; docs/lms.md settles on 400.
             ErrorCode::InvalidArgument | ErrorCode::FailedPrecondition => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
@@ -61,7 +61,7 @@ impl FieldError {
     }
 }
 
-/// An error answered with the §4 envelope.
+/// An error answered with the docs/lms.md envelope.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}: {message}", code.as_str())]
 pub struct ApiError {

@@ -12,7 +12,7 @@ use super::schedule::{self, Terms};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InterestRule {
-    /// `T = round_half_even(P × r / 100 × k, 0 dp)`, `k = 1` for a whole-term rate, else `n` (§9.2).
+    /// `T = round_half_even(P × r / 100 × k, 0 dp)`, `k = 1` for a whole-term rate, else `n`.
     #[default]
     Flat,
     /// `T = round_half_even(P × r / 10000 × term_days, 2 dp)`: `r` basis points per day over the whole

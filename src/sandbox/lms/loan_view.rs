@@ -1,4 +1,4 @@
-//! Wire shapes of loans (§6.7) and repayment transactions (§6.11–6.12), derived from the stored records.
+//! Wire shapes of loans and repayment transactions (docs/lms.md), derived from the stored records.
 //! Every amount goes through the exact money serializer. The doc quirks that change a loan's shape
 //! (empty next-due, the docs' fee names) are applied here.
 

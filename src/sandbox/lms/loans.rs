@@ -1,4 +1,4 @@
-//! Loans (§6.6, 6.8, 6.9): create (submit + approve + disburse in one call), list with filters and
+//! Loans (docs/lms.md, 6.8, 6.9): create (submit + approve + disburse in one call), list with filters and
 //! paging, and get by externalId or id. Create reads `customerId` as the configured generation documents
 //! it (an externalId, or the integer LMS id).
 
@@ -21,7 +21,7 @@ use super::records::{Customer, Loan, LoanStatus, KNOWN_STATUSES};
 use super::schedule;
 use super::state::{SandboxLms, State};
 
-/// A status filter scans at most this many loans, like the real API (§6.8).
+/// A status filter scans at most this many loans, like the real API.
 const STATUS_SCAN_LIMIT: usize = 1000;
 
 #[derive(Deserialize)]
@@ -95,7 +95,7 @@ fn borrower(state: &State, customer: &CustomerRef) -> Result<Customer, ApiError>
 }
 
 impl SandboxLms {
-    /// Creates an Active loan disbursed today, per §9.2 and the product's interest rule.
+    /// Creates an Active loan disbursed today, per docs/lms.md and the product's interest rule.
     pub(crate) fn create_loan(&self, new: NewLoan) -> Result<LoanView, ApiError> {
         let today = self.today();
         let quirks = self.config().quirks;

@@ -1,5 +1,5 @@
 //! The sandbox LMS: an in-process actix-web simulator of the partner loan-management API (the LMS
-//! contract's §9), for local runs and tests.
+//! contract's docs/lms.md), for local runs and tests.
 //!
 //! [`scope`] mounts everything under a prefix; the gateway uses `"/sandbox/lms"` on its own port, a
 //! standalone server uses `""`. Several instances can coexist: each scope carries its own [`SandboxLms`].
@@ -29,7 +29,7 @@
 //!
 //! Seeded products ([`SeedProduct`]) may lack `min_principal` / `max_principal` (served as `null`) or have
 //! a `status` other than `active`; such a product is listed but refuses loans. Its `interest_rule`
-//! ([`InterestRule`]) is `flat` (§9.2) or `daily_basis_points` (the docs' loan example: 5000 at 11 over
+//! ([`InterestRule`]) is `flat` or `daily_basis_points` (the docs' loan example: 5000 at 11 over
 //! 7 days charges 38.5).
 //!
 //! # API routes (relative to the prefix; all but the token route need `Authorization: Bearer <token>`)
@@ -94,7 +94,7 @@
 //! - A loan without an externalId has no `externalId` key at all (not `null`), in every response.
 //! - Only an `Active` loan has a next due or can be overdue: settled loans (`Closed (obligations met)`,
 //!   `Overpaid`) and loans mid-rollback read with no next due and `overdue: false`.
-//! - Daily interest ignores `interestRateFrequencyType`; both interest rules split instalments as §9.2
+//! - Daily interest ignores `interestRateFrequencyType`; both interest rules split instalments as docs/lms.md
 //!   does (whole-unit shares, the last instalment takes the exact remainders).
 //! - Where a repayment field is not honoured (legacy, or the key quirk) it is not read at all: a wrong
 //!   type or an overlong key there is not refused. Where it is honoured, a non-string value is

@@ -1,4 +1,4 @@
-//! List paging (§5): `page` (1-based, default 1), `rows` (default 10, at most 100), `orderBy` and
+//! List paging: `page` (1-based, default 1), `rows` (default 10, at most 100), `orderBy` and
 //! `sortOrder`, answered as `{items, total, page, rowsPerPage}`. Bad values reproduce the real API's
 //! quirk of reporting every problem on field `page`.
 

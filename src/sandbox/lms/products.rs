@@ -1,4 +1,4 @@
-//! Loan products: the checked form of a [`SeedProduct`], its wire shape (§6.4), whether it can lend,
+//! Loan products: the checked form of a [`SeedProduct`], its wire shape, whether it can lend,
 //! and the `GET /v1/loan-products` handler.
 
 use actix_web::HttpResponse;

@@ -29,7 +29,7 @@ impl Customer {
     }
 }
 
-/// The loan statuses the sandbox can produce (§7).
+/// The loan statuses the sandbox can produce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum LoanStatus {
     SubmittedAndPendingApproval,
@@ -39,7 +39,7 @@ pub(crate) enum LoanStatus {
     Overpaid,
 }
 
-/// Every §7 status string, including those only Fineract or operators produce; a list filter on any of
+/// Every docs/lms.md status string, including those only Fineract or operators produce; a list filter on any of
 /// them is valid even when the sandbox never holds such a loan.
 pub(crate) const KNOWN_STATUSES: &[&str] = &[
     "Submitted and pending approval",

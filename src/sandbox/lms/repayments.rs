@@ -1,4 +1,4 @@
-//! Repayments (§6.11–6.12): post one (idempotent per loan through `idempotencyKey`), read one, and list
+//! Repayments (docs/lms.md): post one (idempotent per loan through `idempotencyKey`), read one, and list
 //! a loan's repayments newest first. What a post honours beyond the amount depends on the generation and
 //! quirks ([`RepaymentRules`]): the legacy generation dates every post itself and never dedupes.
 
@@ -17,7 +17,7 @@ use super::params::{json_body, path_param, LoanKey, Problems, Query, VANISHED};
 use super::records::{LoanStatus, Repayment};
 use super::schedule::{self, Balances};
 
-/// Longest `idempotencyKey` accepted (§6.11).
+/// Longest `idempotencyKey` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 100;
 
 #[derive(Deserialize)]

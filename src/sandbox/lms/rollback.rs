@@ -1,4 +1,4 @@
-//! Rollback (§6.10) and its manual steps. A loan is unwound one durable step at a time:
+//! Rollback and its manual steps. A loan is unwound one durable step at a time:
 //! `Active` → undo-disbursal → `Approved` → undo-approval → `Submitted and pending approval` → delete.
 //! A rollback call runs the remaining steps from the current status, so an interrupted one resumes.
 

@@ -1,4 +1,4 @@
-//! Pure loan arithmetic of the sandbox (§9.2): total interest, the instalment schedule, allocation of a
+//! Pure loan arithmetic of the sandbox: total interest, the instalment schedule, allocation of a
 //! repayment, and the roll-up figures derived from the schedule. No clock, no state, no IO, so every rule
 //! is unit-tested here and the handlers only move data in and out.
 

@@ -1,4 +1,4 @@
-//! The credit scorecard (§6.5): grade, score and limit from configuration (runtime override, then the
+//! The credit scorecard: grade, score and limit from configuration (runtime override, then the
 //! per-number table, then the default entry), with debt totals summed live from the customer's loans.
 
 use actix_web::{HttpRequest, HttpResponse};

@@ -17,7 +17,7 @@ use super::generation::{SandboxGeneration, SandboxQuirks};
 use super::interest::InterestRule;
 use super::products::Product;
 
-/// Longest scorecard key the API accepts (§6.5).
+/// Longest scorecard key the API accepts.
 pub(crate) const MAX_SCORECARD_KEY: usize = 128;
 
 /// Longest token lifetime accepted; keeps expiry arithmetic far from `SystemTime`'s limits.
@@ -45,7 +45,7 @@ pub struct SandboxLmsSettings {
     pub default_credit_limit: Decimal,
     /// Per-number scorecard entries keyed by customer externalId (e.g. unscored numbers).
     pub scorecards: BTreeMap<String, ScorecardEntry>,
-    /// Loan products to serve; `None` seeds the three §9.1 products.
+    /// Loan products to serve; `None` seeds the three docs/lms.md products.
     pub products: Option<Vec<SeedProduct>>,
     /// Which documented generation of the partner API to reproduce.
     pub generation: SandboxGeneration,
@@ -159,7 +159,7 @@ fn default_product_status() -> String {
 }
 
 impl SeedProduct {
-    /// The three §9.1 products.
+    /// The three docs/lms.md products.
     pub fn defaults() -> Vec<SeedProduct> {
         let product = |id: &str, name: &str, short: &str, description: &str, amounts: [i64; 3]| SeedProduct {
             id: id.to_owned(),

@@ -1,4 +1,4 @@
-//! The generic wallet contract, wallet side (spec mobile-money §3.4–§3.6): `POST /payouts`,
+//! The generic wallet contract, wallet side (docs/money.md): `POST /payouts`,
 //! `POST /collections` and `GET /transactions/{reference}`, with guarantee 1 (idempotent reference)
 //! and the behaviour rules deciding how a new request is answered.
 

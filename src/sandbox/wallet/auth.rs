@@ -1,5 +1,5 @@
 //! Extractors for the wallet serving a request: [`Api`] admits only `Authorization: Bearer <api_key>`
-//! (§3.1), answering `401 unauthorized` otherwise; [`Wallet`] is the unauthenticated twin for the
+//!, answering `401 unauthorized` otherwise; [`Wallet`] is the unauthenticated twin for the
 //! sandbox hooks.
 
 use std::future::{ready, Ready};

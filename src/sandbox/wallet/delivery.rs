@@ -1,4 +1,4 @@
-//! Callback delivery (spec mobile-money §3.3 guarantee 5, §3.7): one background task per event.
+//! Callback delivery (docs/money.md): one background task per event.
 //!
 //! The body `{"type", "timestamp", "data"}` is serialised once and sent as those exact bytes on every
 //! attempt, under the same `webhook-id`; `webhook-timestamp` and `webhook-signature` are fresh per

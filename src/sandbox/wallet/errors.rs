@@ -1,11 +1,11 @@
-//! The wallet error envelope (spec mobile-money §3.1): every non-2xx answer is
+//! The wallet error envelope (docs/money.md): every non-2xx answer is
 //! `{"error": "<code>", "message": "<text>"}`, with the HTTP status fixed by the code.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
-/// An error answered with the §3.1 envelope.
+/// An error answered with the docs/money.md envelope.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub(crate) struct WalletError {

@@ -1,7 +1,7 @@
 //! How transactions end. A new payout completes after `payout_delay`; a collection is approved after
 //! `collection_approve_delay`; a rule may make either fail, be declined or stay pending. Whatever ends a
 //! transaction (the timer or an approve/decline hook), [`SandboxWallet::finish`] moves it out of
-//! `pending` exactly once, so it produces exactly one final callback (§3.3 guarantee 4).
+//! `pending` exactly once, so it produces exactly one final callback (docs/money.md guarantee 4).
 
 use super::delivery;
 use super::errors::WalletError;

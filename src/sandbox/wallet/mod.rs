@@ -1,5 +1,5 @@
 //! The sandbox wallet: an in-process actix-web simulator of a mobile-money wallet speaking the generic
-//! wallet contract (§3 of the mobile-money spec), wallet side, for local runs and tests.
+//! wallet contract (docs/money.md of the mobile-money spec), wallet side, for local runs and tests.
 //!
 //! [`scope`] mounts it under a prefix: the gateway uses `"/sandbox/wallet"`, a standalone server `""`.
 //! Its signed callbacks go to the `callback_url` given to [`SandboxWallet::new`].
@@ -35,7 +35,7 @@
 //! - Rules apply only to a reference the wallet has not seen; a replay or conflict is always answered
 //!   per guarantee 1 (so after `error_after_commit`, re-POSTing gets `200` with the object).
 //! - `description` is checked (≤ 100 characters) and dropped; payouts ignore an `account`; unknown
-//!   request fields are ignored (§3.1), but the sandbox hooks refuse them.
+//!   request fields are ignored, but the sandbox hooks refuse them.
 //! - MSISDNs must be E.164 digits without `+`, 8 to 15 long, not starting with `0`.
 //! - `GET /transactions/{reference}` answers `404` for a malformed reference too (it was never recorded).
 //! - Approving or declining a collection that already ended is `409 not_pending`; a reference that is

@@ -1,5 +1,5 @@
 //! Behaviour rules: how the sandbox misbehaves for chosen requests, so the gateway's every branch of
-//! §3.4–§3.5 (definite failure, ambiguous answer, timeout, outage, stuck or declined transactions) can
+//! docs/money.md (definite failure, ambiguous answer, timeout, outage, stuck or declined transactions) can
 //! be exercised on purpose.
 //!
 //! A rule matches a new payout or collection when each of its set fields matches: `msisdn` exactly,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::rules::BehaviourRule;
 use crate::momo::signature::WebhookSecret;
 
-/// The published test-vector secret (spec mobile-money §9): callbacks verify with the default gateway
+/// The published test-vector secret (docs/money.md): callbacks verify with the default gateway
 /// settings out of the box.
 pub const DEFAULT_WEBHOOK_SECRET: &str = "whsec_bWtvcG8tdGVzdC12ZWN0b3Itc2VjcmV0LTMyYnl0ZXM=";
 
@@ -31,7 +31,7 @@ pub struct SandboxWalletSettings {
     #[serde(with = "humantime_serde")]
     pub collection_approve_delay: Duration,
     /// Wait before each delivery attempt: the first entry precedes the first attempt (normally `0s`),
-    /// so the list length is the number of attempts. A short sandbox version of §3.3 guarantee 5.
+    /// so the list length is the number of attempts. A short sandbox version of docs/money.md guarantee 5.
     #[serde(with = "durations")]
     pub delivery_retry_delays: Vec<Duration>,
     /// Extra identical deliveries of each callback once one got a 2xx (same `webhook-id`, fresh

@@ -20,7 +20,7 @@ use super::rules::BehaviourRule;
 use super::settings::{Config, SandboxWalletSettings};
 use super::transaction::{TransactionKind, TransactionView};
 
-/// Request timeout of one callback delivery attempt (§3.3 guarantee 5).
+/// Request timeout of one callback delivery attempt (docs/money.md guarantee 5).
 const CALLBACK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Transactions, deliveries and rules of one wallet.

@@ -1,4 +1,4 @@
-//! The transaction object of spec mobile-money §3.2, exactly as the endpoints and every callback's
+//! The transaction object of docs/money.md, exactly as the endpoints and every callback's
 //! `data` carry it: every field always present (`null` where not applicable), the amount as a decimal
 //! string with two decimals, `occurred_at` as RFC 3339 UTC with `Z`.
 
@@ -33,7 +33,7 @@ pub enum TransactionStatus {
     Failed,
 }
 
-/// One transaction as the wire shows it; fields in the spec's order.
+/// One transaction as the wire shows it; fields in the documented order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TransactionView {
     pub kind: TransactionKind,
@@ -55,7 +55,7 @@ pub struct TransactionView {
 }
 
 impl TransactionView {
-    /// The callback `type` for a final transaction (§3.7); `None` while pending.
+    /// The callback `type` for a final transaction; `None` while pending.
     pub fn event_type(&self) -> Option<&'static str> {
         use {TransactionKind as K, TransactionStatus as S};
         match (self.kind, self.status) {

@@ -1,5 +1,5 @@
-//! Reading requests: the `POST /payouts` / `POST /collections` body (§3.4, §3.5), the sandbox
-//! `POST /payments` body, and the field rules of §1 and §3.2. Every problem becomes
+//! Reading requests: the `POST /payouts` / `POST /collections` body (docs/money.md), the sandbox
+//! `POST /payments` body, and the field rules of docs/money.md. Every problem becomes
 //! `400 invalid_request` listing what is wrong, never a panic or actix's plain-text 400.
 
 use std::str::FromStr;
@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::errors::WalletError;
 use super::transaction::TransactionKind;
 
-/// Longest `description` (§3.4) and `account`, in characters.
+/// Longest `description` and `account`, in characters.
 const MAX_TEXT_CHARS: usize = 100;
 
 /// A checked payout or collection request.
@@ -27,7 +27,7 @@ pub(crate) struct Transfer {
     pub account: Option<String>,
 }
 
-/// Unknown fields are ignored: v1 changes are additive (§3.1).
+/// Unknown fields are ignored: v1 changes are additive.
 #[derive(Deserialize)]
 struct TransferBody {
     reference: Option<String>,
@@ -162,7 +162,7 @@ pub(crate) fn check_currency(given: &str, expected: &str, problems: &mut Problem
 }
 
 /// Checks an amount the Rust API received: greater than zero, at most two decimals, at most 15
-/// integer digits (the §1 wire pattern, in numbers).
+/// integer digits (the docs/money.md wire pattern, in numbers).
 pub(crate) fn check_amount(amount: Decimal, problems: &mut Problems) {
     let limit = Decimal::from(1_000_000_000_000_000_i64);
     if amount <= Decimal::ZERO || amount >= limit || amount.normalize().scale() > 2 {

@@ -1,4 +1,4 @@
-//! Africa's Talking (spec §3): form-encoded hops whose `text` is the whole `*`-joined input path, plain-text
+//! Africa's Talking (docs/ussd.md): form-encoded hops whose `text` is the whole `*`-joined input path, plain-text
 //! `CON `/`END ` replies, and end-of-session notifications on `/events`.
 
 use super::form::Form;
@@ -17,7 +17,7 @@ pub(crate) fn parse(body: &[u8], content_type: Option<&str>, cfg: &DialectCfg) -
     Ok(inbound)
 }
 
-/// An end-of-session notification on `POST /ussd/africastalking/events` (§3.5). The `input` path is
+/// An end-of-session notification on `POST /ussd/africastalking/events`. The `input` path is
 /// dropped unread (R12).
 pub fn parse_event(body: &[u8], content_type: Option<&str>, cfg: &DialectCfg) -> Result<Inbound, DialectError> {
     if body.len() > cfg.max_body_bytes {
@@ -63,7 +63,7 @@ fn envelope(body: &[u8], content_type: Option<&str>, cfg: &DialectCfg) -> Result
     Ok((form, inbound))
 }
 
-/// Prefix subtraction against the stored path (§3.2); never `split('*').last()`.
+/// Prefix subtraction against the stored path; never `split('*').last()`.
 pub(crate) fn derive(inbound: &Inbound, memo: Option<&HopMemo>, cfg: &DialectCfg) -> Derived {
     let text = match &inbound.signal {
         Signal::AtPath(Redacted(t)) => t.as_str(),
@@ -105,7 +105,7 @@ pub(crate) fn derive(inbound: &Inbound, memo: Option<&HopMemo>, cfg: &DialectCfg
     Derived::Fresh { request: request(inbound, UssdEvent::Continue, input, memo.hop + 1), fingerprint }
 }
 
-/// The optional reply header naming the shown screen (§3.3, `africastalking.hop_metadata`); AT echoes it
+/// The optional reply header naming the shown screen (docs/ussd.md, `africastalking.hop_metadata`); AT echoes it
 /// on the next hop and joins the values with `|` in the end-of-session `hopsMetadata`.
 pub const HOP_METADATA_HEADER: &str = "at-ussd-hop-metadata";
 
@@ -116,7 +116,7 @@ pub fn hop_metadata(node: &str) -> Option<&str> {
     fits.then_some(node)
 }
 
-/// `CON ` / `END ` + text, plain text, nothing before the prefix (§3.3).
+/// `CON ` / `END ` + text, plain text, nothing before the prefix.
 pub(crate) fn render(reply: &UssdReply) -> (&'static str, Vec<u8>) {
     let prefix = if reply.end { "END " } else { "CON " };
     (TEXT_PLAIN, [prefix.as_bytes(), reply.text.as_bytes()].concat())

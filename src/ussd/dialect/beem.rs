@@ -1,4 +1,4 @@
-//! Beem Africa (spec §4): JSON `initiate` / `continue` / `terminate` with the latest input in
+//! Beem Africa (docs/ussd.md): JSON `initiate` / `continue` / `terminate` with the latest input in
 //! `payload.response`; replies echo the envelope and carry `payload.request_id` = the screen's hop.
 //!
 //! Whether Beem echoes that `request_id` back on `continue` is unconfirmed, and a published integration

@@ -1,4 +1,4 @@
-//! Hubtel (spec §5): PascalCase JSON (camelCase aliases accepted unless `accept_camel_case = false`) with
+//! Hubtel (docs/ussd.md): PascalCase JSON (camelCase aliases accepted unless `accept_camel_case = false`) with
 //! `Type` `Initiation` / `Response` / `Release` / `Timeout`; replies
 //! `{"Type":"Response"|"Release","Message":…,"ClientState":"<hop>","Label":…,"DataType":…,"FieldType":"text"}`.
 //!

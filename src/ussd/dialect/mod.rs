@@ -67,7 +67,7 @@ impl DialectError {
 /// What the provider said, before it is compared with the stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signal {
-    /// AT hop: the full `*`-joined `text` path; the latest input is derived by prefix subtraction (§3.2).
+    /// AT hop: the full `*`-joined `text` path; the latest input is derived by prefix subtraction.
     AtPath(Redacted),
     /// First hop (Beem `initiate`, Hubtel `Initiation`) with the deep-dial suffix (`""` if none).
     Begin { input: Redacted, hint: Option<u64> },

@@ -8,7 +8,7 @@ use sha2::Sha256;
 use super::Inbound;
 use crate::ussd::model::{ServiceCode, UssdEvent, UssdReply, UssdRequest};
 
-/// Dialect settings (spec §9); the handler builds it from the loaded configuration.
+/// Dialect settings (docs/ussd.md); the handler builds it from the loaded configuration.
 #[derive(Debug, Clone)]
 pub struct DialectCfg {
     /// `msisdn.default_country_code` ["255"], overridable per dialect ("233" for Hubtel).
@@ -31,7 +31,7 @@ pub struct DialectCfg {
 }
 
 impl DialectCfg {
-    /// Defaults of spec §9 with the given country code and MAC key.
+    /// Defaults of docs/ussd.md with the given country code and MAC key.
     pub fn new(country_code: &str, path_mac_key: Vec<u8>) -> Self {
         Self {
             country_code: country_code.to_owned(),
@@ -65,7 +65,7 @@ impl DialectCfg {
 /// The duplicate-detection fingerprint of the last fresh request (R2). Holds no raw input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Fingerprint {
-    /// AT: the previous `text` as its byte length and keyed MAC (§3.2).
+    /// AT: the previous `text` as its byte length and keyed MAC.
     AtPath {
         len: usize,
         #[serde(with = "hex32")]

@@ -122,7 +122,7 @@ async fn an_africastalking_end_notification_answers_ok_and_deletes_the_session_s
 
         assert_eq!(phone.notice(status).await, (200, "OK".to_owned()), "{status}");
         assert!(!session_stored(&prefix, &phone).await, "{status}: the session state is deleted");
-        // The next hop of that session is a Begin again (§3.2 rule 1): its "1" is not taken as Accept.
+        // The next hop of that session is a Begin again (docs/ussd.md rule 1): its "1" is not taken as Accept.
         phone.send("1").await;
         assert!(phone.screen.text.starts_with("Welcome to Mkopo loans."), "{status}: {}", phone.screen.text);
         assert!(lms.get_customer(&msisdn).await.unwrap().is_none(), "{status}: nothing was accepted");

@@ -1,4 +1,4 @@
-//! The per-dialect switches of spec §9, end to end: Africa's Talking `accept_get` and `hop_metadata`, Beem
+//! The per-dialect switches of docs/ussd.md, end to end: Africa's Talking `accept_get` and `hop_metadata`, Beem
 //! `request_id_echo` (and the per-session learning of whether Beem echoes at all), Hubtel `accept_camel_case`; each at its default and flipped, and each refused at
 //! boot under a dialect it does not belong to.
 

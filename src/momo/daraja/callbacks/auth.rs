@@ -1,4 +1,4 @@
-//! Callback authenticity (spec mobile-money §4.2). Daraja signs nothing, so two checks stand in for a
+//! Callback authenticity (docs/money.md). Daraja signs nothing, so two checks stand in for a
 //! signature: the secret path token (mismatch → `404`, here) and the source address (not allowed →
 //! `403`, decided by [`crate::domain::netguard`] like every other IP allow-list, behind proxies too).
 

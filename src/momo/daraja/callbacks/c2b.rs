@@ -1,4 +1,4 @@
-//! C2B paybill callbacks (spec mobile-money §4.3). Validation and confirmation POST the same body,
+//! C2B paybill callbacks (docs/money.md). Validation and confirmation POST the same body,
 //! every value a string, and `MSISDN` masked (`2547*****149`), so the payer is only ever known from
 //! what they typed as the account (`BillRefNumber`).
 
@@ -10,7 +10,7 @@ use crate::momo::daraja::time;
 use crate::momo::{EventKind, InboundEvent, Outcome, Provider, Reference};
 use crate::telemetry::redact_digits;
 
-/// The longest receipt we accept, so `receipt#n` fits the LMS `idempotencyKey` (spec §1).
+/// The longest receipt we accept, so `receipt#n` fits the LMS `idempotencyKey` (docs/money.md).
 const MAX_RECEIPT_CHARS: usize = 96;
 
 /// What the subscriber typed as the account number.
@@ -132,7 +132,7 @@ mod tests {
 
     use crate::momo::daraja::callbacks::ACK_CONFIRMATION;
 
-    /// The §4.3 sample body, byte for byte, with `BillRefNumber` replaced.
+    /// The documented sample body, byte for byte, with `BillRefNumber` replaced.
     fn body(bill_ref: &str) -> Vec<u8> {
         format!(
             r#"{{"TransactionType":"Pay Bill","TransID":"RKTQDM7W6S","TransTime":"20191122063845","TransAmount":"10","BusinessShortCode":"600638","BillRefNumber":"{bill_ref}","InvoiceNumber":"","OrgAccountBalance":"49197.00","ThirdPartyTransID":"","MSISDN":"2547*****149","FirstName":"John","MiddleName":"","LastName":"Doe"}}"#

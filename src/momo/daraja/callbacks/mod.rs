@@ -1,4 +1,4 @@
-//! Daraja callbacks (spec mobile-money §4.2–§4.5): pure parsers and the exact acknowledgements.
+//! Daraja callbacks (docs/money.md): pure parsers and the exact acknowledgements.
 //!
 //! Nothing here does IO. A handler checks [`path_token_matches`] and the source address
 //! ([`crate::domain::netguard`]) first (Daraja does not sign callbacks), then parses the raw bytes with one of the functions below, runs the inbox

@@ -1,4 +1,4 @@
-//! Asynchronous answers about payouts (spec mobile-money §4.4): the B2C result, the queue timeouts and
+//! Asynchronous answers about payouts (docs/money.md): the B2C result, the queue timeouts and
 //! the transaction-status result. All share Daraja's `{"Result": {…}}` shape.
 //!
 //! The outcome rules are lopsided on purpose: only a B2C result with a non-zero `ResultCode` is a

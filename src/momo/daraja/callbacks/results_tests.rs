@@ -1,4 +1,4 @@
-//! The §4.4 samples and their variations.
+//! The documented samples and their variations.
 
 use std::collections::HashMap;
 
@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use super::*;
 
-/// Daraja's v1-era sample from spec §4.4, verbatim: its `OriginatorConversationID` is not ours.
+/// Daraja's published v1-era sample, verbatim: its `OriginatorConversationID` is not ours.
 const SAMPLE: &str = r#"{"Result":{"ResultType":0,"ResultCode":0,"ResultDesc":"The service request has been accepted successfully.","OriginatorConversationID":"19455-424535-1","ConversationID":"AG_20170717_00006be9c8b5cc46abb6","TransactionID":"LGH3197RIB","ResultParameters":{"ResultParameter":[{"Key":"TransactionReceipt","Value":"LGH3197RIB"},{"Key":"TransactionAmount","Value":8000},{"Key":"B2CWorkingAccountAvailableFunds","Value":150000},{"Key":"B2CUtilityAccountAvailableFunds","Value":133568},{"Key":"TransactionCompletedDateTime","Value":"17.07.2017 10:54:57"},{"Key":"ReceiverPartyPublicName","Value":"254708374149 - John Doe"},{"Key":"B2CChargesPaidAccountAvailableFunds","Value":0},{"Key":"B2CRecipientIsRegisteredCustomer","Value":"Y"}]},"ReferenceData":{"ReferenceItem":{"Key":"QueueTimeoutURL","Value":"https://internalsandbox.safaricom.co.ke/mpesa/b2cresults/v1/submit"}}}}"#;
 
 const CONVERSATION: &str = "AG_20170717_00006be9c8b5cc46abb6";

@@ -1,4 +1,4 @@
-//! The STK push callback on `/stk` (spec mobile-money §4.5). It settles a collection (keyed by
+//! The STK push callback on `/stk` (docs/money.md). It settles a collection (keyed by
 //! `CheckoutRequestID`) and, on success, becomes a repayment event keyed by the M-Pesa receipt.
 
 use serde::Deserialize;
@@ -46,7 +46,7 @@ impl StkCallback {
     }
 }
 
-/// Our failure code for a non-zero STK `ResultCode`, in the generic wallet's vocabulary (spec §3.2)
+/// Our failure code for a non-zero STK `ResultCode`, in the generic wallet's vocabulary (docs/money.md)
 /// so one set of SMS templates serves every provider; `None` for codes the spec does not list.
 pub fn stk_failure_code(result_code: &str) -> Option<&'static str> {
     match result_code {
@@ -137,7 +137,7 @@ mod tests {
     use chrono::{DateTime, Utc};
     use rust_decimal::Decimal;
 
-    /// The Daraja sample from spec §4.5, verbatim.
+    /// Daraja's published sample, verbatim.
     const SAMPLE: &str = r#"{"Body":{"stkCallback":{"MerchantRequestID":"29115-34620561-1","CheckoutRequestID":"ws_CO_191220191020363925","ResultCode":0,"ResultDesc":"The service request is processed successfully.","CallbackMetadata":{"Item":[{"Name":"Amount","Value":1.00},{"Name":"MpesaReceiptNumber","Value":"NLJ7RT61SV"},{"Name":"TransactionDate","Value":20191219102115},{"Name":"PhoneNumber","Value":254708374149}]}}}}"#;
 
     fn parse(body: &str) -> StkCallback {

@@ -1,4 +1,4 @@
-//! STK push collections and their query (spec mobile-money §4.5, state table §6.2).
+//! STK push collections and their query (docs/money.md).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -149,7 +149,7 @@ impl DarajaClient {
     }
 }
 
-/// The §6.2 rows for the synchronous STK answer.
+/// The documented rows for the synchronous STK answer.
 pub(super) fn classify_push(result: Result<Answer, DarajaError>) -> CollectionSubmit {
     let answer = match result {
         Ok(answer) => answer,

@@ -1,4 +1,4 @@
-//! The Daraja API client (spec mobile-money §4.1, §4.3–§4.5): one `reqwest::Client`, one OAuth token
+//! The Daraja API client (docs/money.md): one `reqwest::Client`, one OAuth token
 //! cache, typed bodies, and a pure classification of every answer into what the state machines need.
 //!
 //! Every call sends at most twice: once, and once more only when Daraja says the token was invalid
@@ -67,7 +67,7 @@ pub struct DarajaClient {
 
 impl DarajaClient {
     /// Builds the client. Fails when a callback URL would contain a word Daraja rejects (the startup
-    /// check of spec §4.2) or the HTTP client cannot be set up.
+    /// check of docs/money.md) or the HTTP client cannot be set up.
     pub fn new(settings: &DarajaSettings, clock: Clock) -> Result<Self, DarajaError> {
         let urls = CallbackUrls::new(&settings.callback_base_url, &settings.path_token)?;
         let http = reqwest::Client::builder()
@@ -109,7 +109,7 @@ impl DarajaClient {
         self.inner.tokens.get().await.map(|_| ())
     }
 
-    /// Registers the C2B validation and confirmation URLs for the paybill (spec §4.3), once per
+    /// Registers the C2B validation and confirmation URLs for the paybill (docs/money.md), once per
     /// shortcode. `ResponseType` is `Completed`: if validation cannot be reached, the payment goes through.
     #[tracing::instrument(name = "daraja.register_c2b_urls", skip_all)]
     pub async fn register_c2b_urls(&self) -> Result<(), DarajaError> {

@@ -1,4 +1,4 @@
-//! B2C payouts and their status query (spec mobile-money §4.4, state table §6.1).
+//! B2C payouts and their status query (docs/money.md).
 
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -140,7 +140,7 @@ impl DarajaClient {
     }
 }
 
-/// The §6.1 rows for the synchronous B2C answer.
+/// The documented rows for the synchronous B2C answer.
 pub(super) fn classify_payout(result: Result<Answer, DarajaError>) -> PayoutSubmit {
     let answer = match result {
         Ok(answer) => answer,

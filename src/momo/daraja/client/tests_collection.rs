@@ -17,7 +17,7 @@ fn password() -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("174379{PASSKEY}20260525130238"))
 }
 
-/// The §4.5 body for the sample collection, with the EAT timestamp of [`NOW`].
+/// The documented body for the sample collection, with the EAT timestamp of [`NOW`].
 fn push_body() -> serde_json::Value {
     json!({"BusinessShortCode":174379,"Password":password(),"Timestamp":"20260525130238",
         "TransactionType":"CustomerPayBillOnline","Amount":"11100","PartyA":"254712345678","PartyB":"174379",

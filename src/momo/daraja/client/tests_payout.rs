@@ -12,7 +12,7 @@ use crate::momo::Reference;
 const B2C: &str = "/mpesa/b2c/v3/paymentrequest";
 const ACCEPTED: &str = r#"{"ConversationID":"AG_20170717_00006be9c8b5cc46abb6","OriginatorConversationID":"L0000123455","ResponseCode":"0","ResponseDescription":"Accept the service request successfully."}"#;
 
-/// The §4.4 request body, byte for byte in the spec's field order.
+/// The documented request body, byte for byte in the documented field order.
 fn b2c_body() -> String {
     format!(
         r#"{{"InitiatorName":"mkopo_api","SecurityCredential":"{CREDENTIAL}","CommandID":"BusinessPayment","Amount":5000,"PartyA":"600996","PartyB":"254712345678","QueueTimeOutURL":"{}","ResultURL":"{}","OriginatorConversationID":"L0000123455","Remarks":"Mkopo loan","Occasion":"L0000123455"}}"#,

@@ -1,9 +1,9 @@
-//! The OAuth token cache (spec mobile-money §4.1). `GET /oauth/v1/generate?grant_type=client_credentials`
+//! The OAuth token cache (docs/money.md). `GET /oauth/v1/generate?grant_type=client_credentials`
 //! with Basic `consumerKey:consumerSecret` answers `{"access_token":"…","expires_in":"3599"}` — note
 //! `expires_in` is a string.
 //!
 //! One async mutex guards the cache and is held across the fetch, so concurrent callers coalesce into
-//! one request and every waiter re-checks the cache after the lock (the stampede STYLE §9 warns of).
+//! one request and every waiter re-checks the cache after the lock (the stampede the house style warns of).
 //! A token is refreshed 60 s before it expires.
 
 use std::sync::atomic::{AtomicU64, Ordering};

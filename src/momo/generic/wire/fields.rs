@@ -1,4 +1,4 @@
-//! The validated scalars of the generic wire (spec mobile-money §1, §3.2): amount, reference,
+//! The validated scalars of the generic wire (docs/money.md): amount, reference,
 //! currency and RFC 3339 times. Each is parsed once at the edge; holding one means it is valid, and
 //! serialising it always produces a spelling the contract allows.
 

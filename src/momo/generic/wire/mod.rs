@@ -1,4 +1,4 @@
-//! The generic wallet's wire format (spec mobile-money §3.2, §3.7): the transaction object, the
+//! The generic wallet's wire format (docs/money.md): the transaction object, the
 //! callback envelope and the request bodies, as typed DTOs.
 //!
 //! The same types serve both ends: the gateway reads them from wallets, and the sandbox wallet writes
@@ -20,7 +20,7 @@ pub use requests::{CollectionRequest, PayoutRequest, RequestError, DESCRIPTION_M
 use crate::momo::{Money, Outcome};
 use crate::telemetry::redact_digits;
 
-/// Longest receipt we accept, so `receipt#n` still fits the LMS `idempotencyKey` limit of 100 (§1).
+/// Longest receipt we accept, so `receipt#n` still fits the LMS `idempotencyKey` limit of 100.
 pub const RECEIPT_MAX_CHARS: usize = 96;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ impl FailureCode {
     }
 }
 
-/// The §3.2 transaction object. Field order is the contract's, so serialising reproduces it exactly.
+/// The docs/money.md transaction object. Field order is the contract's, so serialising reproduces it exactly.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionObject {
     pub kind: TxKind,
@@ -102,7 +102,7 @@ pub struct TransactionObject {
 }
 
 impl TransactionObject {
-    /// Cross-field rules of §3.2 that the types alone cannot hold. Deliberately lenient where a
+    /// Cross-field rules of docs/money.md that the types alone cannot hold. Deliberately lenient where a
     /// violation changes nothing for us (a receipt on a failure, an account on a payout), strict where
     /// money depends on it: a completion needs its receipt (the dedupe key) and its value time.
     pub fn validate(&self) -> Result<(), String> {
@@ -142,7 +142,7 @@ impl TransactionObject {
         Money::new(self.amount.value(), self.currency.as_str())
     }
 
-    /// The callback `type` announcing this object's final state (§3.7), if there is one.
+    /// The callback `type` announcing this object's final state, if there is one.
     pub fn callback_type(&self) -> Option<&'static str> {
         match (self.kind, self.status) {
             (TxKind::Payment, TxStatus::Completed) => Some(event_type::PAYMENT_RECEIVED),
@@ -183,7 +183,7 @@ impl fmt::Debug for TransactionObject {
     }
 }
 
-/// The callback `type` values of §3.7.
+/// The callback `type` values of docs/money.md.
 pub mod event_type {
     pub const PAYMENT_RECEIVED: &str = "payment.received";
     pub const COLLECTION_COMPLETED: &str = "collection.completed";
@@ -192,7 +192,7 @@ pub mod event_type {
     pub const PAYOUT_FAILED: &str = "payout.failed";
 }
 
-/// A Standard Webhooks payload carrying a transaction object (the known `type`s of §3.7).
+/// A Standard Webhooks payload carrying a transaction object (the known `type`s of docs/money.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallbackEnvelope {
     #[serde(rename = "type")]

@@ -1,4 +1,4 @@
-//! The bodies of `POST /payouts` (§3.4) and `POST /collections` (§3.5), built from the neutral
+//! The bodies of `POST /payouts` and `POST /collections`, built from the neutral
 //! [`OutboundRequest`]. Field names and order are the contract's; amounts always carry two decimals.
 //! Both also deserialise, for the sandbox wallet that receives them.
 
@@ -48,7 +48,7 @@ pub struct CollectionRequest {
 
 /// The fields both bodies share, checked once.
 fn common(request: &OutboundRequest) -> Result<(WireAmount, Currency, Option<String>), RequestError> {
-    // Requests must be > 0 (§1); an amount with more than two decimals is refused, never rounded.
+    // Requests must be > 0; an amount with more than two decimals is refused, never rounded.
     let amount =
         WireAmount::new(request.amount.amount).filter(|a| !a.value().is_zero()).ok_or(RequestError::InvalidAmount)?;
     let currency = Currency::parse(&request.amount.currency).ok_or(RequestError::InvalidCurrency)?;

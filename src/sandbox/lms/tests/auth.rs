@@ -1,4 +1,4 @@
-//! §9.3 Auth: token issue, token shape and lifetime, bearer checks, revocation.
+//! docs/lms.md Auth: token issue, token shape and lifetime, bearer checks, revocation.
 
 use std::time::Duration;
 

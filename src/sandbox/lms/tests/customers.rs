@@ -1,4 +1,4 @@
-//! §9.3 Customers: create, duplicates, reads, point lookup, list, close.
+//! docs/lms.md Customers: create, duplicates, reads, point lookup, list, close.
 
 use serde_json::json;
 

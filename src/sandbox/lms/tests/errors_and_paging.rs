@@ -1,4 +1,4 @@
-//! §9.3 Errors and paging: the envelope, malformed bodies, and the exact §5 paging rules.
+//! docs/lms.md Errors and paging: the envelope, malformed bodies, and the exact docs/lms.md paging rules.
 
 use serde_json::json;
 

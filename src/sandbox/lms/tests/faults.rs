@@ -1,4 +1,4 @@
-//! §9.3 Fault injection: 503, 500, delays and commit-then-500 on the next N matching calls.
+//! docs/lms.md Fault injection: 503, 500, delays and commit-then-500 on the next N matching calls.
 
 use std::time::{Duration, Instant};
 

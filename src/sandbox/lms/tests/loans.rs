@@ -1,4 +1,4 @@
-//! §9.3 Loans and §6.4 products: create, schedule, validation, duplicates, reads, list filters.
+//! docs/lms.md Loans and docs/lms.md products: create, schedule, validation, duplicates, reads, list filters.
 
 use actix_web::test::TestRequest;
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! In-process tests of the sandbox through actix's test service, one file per area of the §9.3
+//! In-process tests of the sandbox through actix's test service, one file per area of the docs/lms.md
 //! checklist, plus the documented generations, doc quirks, odd products and back-office loans.
 //! [`start`] mounts a fresh instance at `/sandbox/lms`, pins the business date to 2026-05-25
 //! and fetches a token; the request helpers add the prefix and the bearer token.

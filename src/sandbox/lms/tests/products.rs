@@ -13,7 +13,7 @@ fn product(id: &str, edit: impl FnOnce(&mut SeedProduct)) -> SeedProduct {
     seed
 }
 
-/// The §9.1 products plus `extra`.
+/// The docs/lms.md products plus `extra`.
 async fn with_products(extra: Vec<SeedProduct>) -> TestLms {
     let mut products = SeedProduct::defaults();
     products.extend(extra);

@@ -1,4 +1,4 @@
-//! §9.3 Repayments: idempotency, status and date rules, allocation, settlement, overpayment, reads.
+//! docs/lms.md Repayments: idempotency, status and date rules, allocation, settlement, overpayment, reads.
 
 use serde_json::{json, Value};
 

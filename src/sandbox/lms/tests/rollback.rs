@@ -1,4 +1,4 @@
-//! §9.3 Rollback and manual steps: the §6.10 table, resumption, refusals, the stop fault, deletion.
+//! docs/lms.md Rollback and manual steps: the table in docs/lms.md, resumption, refusals, the stop fault, deletion.
 
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;

@@ -1,4 +1,4 @@
-//! §9.3 Scorecard: configured entries, live totals, available limit, key checks, best-effort fault.
+//! docs/lms.md Scorecard: configured entries, live totals, available limit, key checks, best-effort fault.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Authentication (§3.1) and request validation (§1, §3.2): every failure is a JSON envelope and
+//! Authentication and request validation (docs/money.md): every failure is a JSON envelope and
 //! records nothing.
 
 use actix_web::http::header::AUTHORIZATION;

@@ -1,4 +1,4 @@
-//! Collections (§3.5): the push-to-pay prompt, auto-approval, and the approve/decline hooks.
+//! Collections: the push-to-pay prompt, auto-approval, and the approve/decline hooks.
 
 use std::time::Duration;
 

@@ -122,7 +122,7 @@ pub(super) fn collection_body(reference: &str, msisdn: &str, amount: &str, accou
     json!({ "reference": reference, "msisdn": msisdn, "amount": amount, "currency": "TZS", "account": account })
 }
 
-/// A receipt as §1 and the brief want it: 10 upper-case alphanumerics.
+/// A receipt as docs/money.md and the brief want it: 10 upper-case alphanumerics.
 #[track_caller]
 pub(super) fn assert_receipt(receipt: Option<&str>) {
     let receipt = receipt.expect("a receipt");

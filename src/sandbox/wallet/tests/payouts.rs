@@ -1,4 +1,4 @@
-//! Payouts (§3.4, §3.6): acceptance, completion with one signed callback, guarantee 1, lookups.
+//! Payouts (docs/money.md): acceptance, completion with one signed callback, guarantee 1, lookups.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -17,7 +17,7 @@ async fn a_new_payout_is_accepted_pending_with_every_field_present() {
     let reply = t.post_raw("/payouts", body).await;
     reply.assert_status(202);
     let expected = r#"{"kind":"payout","reference":"L0000123455","receipt":null,"account":null,"msisdn":"255712345678","amount":"50000.00","currency":"TZS","status":"pending","failure_code":null,"failure_message":null,"occurred_at":null}"#;
-    assert_eq!(String::from_utf8(reply.raw).unwrap(), expected, "the §3.5 example, byte for byte");
+    assert_eq!(String::from_utf8(reply.raw).unwrap(), expected, "the docs/money.md example, byte for byte");
     assert_eq!(t.get("/transactions/L0000123455").await.assert_status(200)["status"], "pending");
 }
 
@@ -39,7 +39,7 @@ async fn a_payout_completes_and_delivers_one_signed_callback() {
     assert_eq!(event["type"], "payout.completed");
     assert!(event["timestamp"].as_str().is_some_and(|ts| ts.ends_with('Z')), "{event}");
     let data = &event["data"];
-    assert_eq!(data.as_object().map(|o| o.len()), Some(11), "every §3.2 field: {data}");
+    assert_eq!(data.as_object().map(|o| o.len()), Some(11), "every docs/money.md field: {data}");
     assert_eq!((data["status"].as_str(), data["amount"].as_str()), (Some("completed"), Some("50000.00")));
     assert_eq!(data["receipt"].as_str(), done.receipt.as_deref());
     assert!(data["occurred_at"].as_str().is_some_and(|at| at.ends_with('Z') && at.len() == 20), "{data}");

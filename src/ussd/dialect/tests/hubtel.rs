@@ -105,7 +105,7 @@ fn the_spec_replies_carry_the_hop_as_client_state_and_the_rich_channel_fields() 
     assert_eq!(
         Dialect::Hubtel.render(&i, 1, &UssdReply::con(first)).1,
         br#"{"Type":"Response","Message":"Welcome\n1. Loan\n2. Balance","ClientState":"1","Label":"Welcome\n1. Loan\n2. Balance","DataType":"input","FieldType":"text"}"#,
-        "the SDK's field order, the spec's first-hop screen"
+        "the SDK's field order, the documented first-hop screen"
     );
 }
 

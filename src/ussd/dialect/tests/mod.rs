@@ -1,4 +1,4 @@
-//! Spec §8 test vectors, one test each, plus malformed bodies.
+//! docs/ussd.md test vectors, one test each, plus malformed bodies.
 
 mod africastalking;
 mod beem;
