@@ -99,14 +99,20 @@ async fn a_mark_is_offered_through_another_aggregator_on_the_same_code_and_not_o
 
 #[tokio::test]
 async fn a_resumed_confirmation_follows_the_borrow_its_first_session_started_instead_of_lending_twice() {
-    let app = TestApp::spawn_on_redis(|_| {}).await;
+    // A long hop budget and borrow wait give the second session seconds to dial and continue while the
+    // first session's Confirm is still waiting, even on a loaded machine.
+    let app = TestApp::spawn_on_redis(|s| {
+        s.ussd.hop_budget = std::time::Duration::from_secs(10);
+        s.ussd.borrow_wait = std::time::Duration::from_secs(8);
+    })
+    .await;
     let lms = app.sandbox_client();
     let msisdn = Via::AfricasTalking.msisdn(1230);
     let mut first = registered(&app, Via::AfricasTalking, &msisdn).await;
     first.walk(&["Borrow", "7-Day", "1"]).await;
     // The LMS is slow to create the loan, so the first session's Confirm is still running when the
     // subscriber, who saw nothing happen, dials again and continues (through another aggregator).
-    app.sandbox.inject_fault(Fault { delay_ms: 1500, ..Fault::new("POST", "/v1/loans", FaultKind::Delay) });
+    app.sandbox.inject_fault(Fault { delay_ms: 5000, ..Fault::new("POST", "/v1/loans", FaultKind::Delay) });
     let confirming = tokio::spawn(async move {
         first.send("1").await;
         first.screen.text.clone()
