@@ -86,7 +86,8 @@ async fn a_loan_opened_from_the_balance_list_shows_everything_and_is_repaid_from
 
 #[tokio::test]
 async fn the_balance_journey_reads_the_loans_once_on_the_first_hop_and_never_again() {
-    let app = TestApp::spawn_on_redis(|_| {}).await;
+    // As deployed (config/base.toml); the local profile asks the sandbox on every dial.
+    let app = TestApp::spawn_on_redis(|s| s.ussd.registered_ttl = std::time::Duration::from_secs(24 * 3600)).await;
     let msisdn = Via::AfricasTalking.msisdn(1110);
     registered(&app, Via::AfricasTalking, &msisdn).await;
     eventually(5, "the registration dial's prefetch", || async {
