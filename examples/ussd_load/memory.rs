@@ -56,7 +56,7 @@ async fn measure_memory(c: &Ctx, sessions: &[Sess], used_delta: i64) -> Memory {
             m.missing += 1;
             continue;
         };
-        let record = int(&mut conn, redis::cmd("HSTRLEN").arg(&key).arg("d")).await;
+        let record = int(&mut conn, redis::cmd("STRLEN").arg(&key)).await;
         let snap_len = int(&mut conn, redis::cmd("STRLEN").arg(&snapshot)).await;
         let lock = int(&mut conn, redis::cmd("EXISTS").arg(format!("{key}:lock"))).await;
         if m.sampled == 0 {

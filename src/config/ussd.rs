@@ -25,6 +25,10 @@ pub struct UssdSettings {
     /// A subscriber who dials again within this window may continue a broken-off session; 0 turns it off.
     #[serde(with = "humantime_serde")]
     pub resume_window: Duration,
+    /// How long a dial remembers that the subscriber is an LMS customer (no lookup meanwhile); 0 asks
+    /// the LMS on every dial.
+    #[serde(with = "humantime_serde")]
+    pub registered_ttl: Duration,
     pub max_body_bytes: usize,
     /// Keys the MAC of stored AT paths, Beem inputs and staged PINs, so no raw input is stored (secret).
     pub path_mac_key: SecretString,

@@ -26,7 +26,12 @@ impl Journeys {
         );
         match customer? {
             Some(c) if c.active => {}
-            _ => return Ok(TaskResult::outcome("inactive")),
+            Some(_) => return Ok(TaskResult::outcome("inactive")),
+            None => {
+                // The LMS no longer knows this subscriber: the cached registration goes with it.
+                self.sessions.forget_registered(ctx.msisdn).await?;
+                return Ok(TaskResult::outcome("inactive"));
+            }
         }
         if !loans?.is_empty() {
             return Ok(TaskResult::outcome("has-loan"));

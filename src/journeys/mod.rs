@@ -106,7 +106,19 @@ impl Journeys {
             }
             .in_current_span(),
         );
-        let customer = self.lms.get_customer(ctx.msisdn.as_str()).await?;
+        // A subscriber known to be registered stays registered: no LMS call until the fact expires
+        // (`ussd.registered_ttl`) or an LMS call finds no such customer ([`Self::eligibility`]).
+        let known = ctx.subscriber.and_then(|s| s.customer.clone());
+        let customer = match known {
+            Some(id) => Some(id),
+            None => {
+                let found = self.lms.get_customer(ctx.msisdn.as_str()).await?.map(|c| c.id);
+                if let Some(id) = &found {
+                    self.remember_registered(ctx.msisdn, id).await;
+                }
+                found
+            }
+        };
         let mark = ctx.subscriber.and_then(|s| s.resume.as_ref());
         let now = self.money.now().timestamp();
         let outcome = match (customer, mark) {
@@ -136,8 +148,9 @@ impl Journeys {
 
     async fn register(&self, ctx: &mut Ctx<'_>) -> Result<TaskResult, JourneyError> {
         match self.lms.ensure_customer(ctx.msisdn.as_str()).await {
-            Ok((_, created)) => {
+            Ok((customer, created)) => {
                 tracing::info!(msisdn = %ctx.msisdn, created, "subscriber registered");
+                self.remember_registered(ctx.msisdn, &customer.id).await;
                 Ok(TaskResult::outcome(if self.settings.pin.enabled { "pin" } else { "ok" }))
             }
             Err(error) if refused(&error) => {
@@ -145,6 +158,17 @@ impl Journeys {
                 Ok(TaskResult::outcome("failed"))
             }
             Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Caches the registration; a store failure only costs the next dial an LMS lookup.
+    async fn remember_registered(&self, msisdn: &Msisdn, lms_id: &str) {
+        let ttl = self.settings.registered_ttl;
+        if ttl.is_zero() {
+            return;
+        }
+        if let Err(error) = self.sessions.remember_registered(msisdn, lms_id, ttl).await {
+            tracing::warn!(%error, "could not cache a registration; the next dial asks the LMS");
         }
     }
 

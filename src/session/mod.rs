@@ -1,6 +1,6 @@
 //! USSD sessions over the [`crate::store::Store`] (Redis in deployments, moka for the embedded default):
-//! one versioned record per session (engine state + the dialect's hop memo, R1), a per-session lock
-//! so one turn runs at a time, and a few per-subscriber records — language, resume mark ([`resume`]),
+//! one record per session as a JSON string (engine state + the dialect's hop memo, R1), a per-hop
+//! lease so a request runs once while its duplicates replay it, and a few per-subscriber records — language, resume mark ([`resume`]),
 //! PIN hash and failures, effect keys. Every write carries a TTL.
 
 pub mod resume;
@@ -37,6 +37,10 @@ pub struct SessionRecord {
     /// The service code this session was dialled on ([`resume::dialled_code`]), for its resume mark.
     #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The token of the hop lease this record was written under: a request finding that lease taken
+    /// knows its holder has finished ([`Sessions::lease_and_load`]).
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<String>,
 }
 
 /// What the first hop needs to know about a subscriber, read in one round trip.
@@ -44,6 +48,9 @@ pub struct SessionRecord {
 pub struct Subscriber {
     pub lang: Option<String>,
     pub resume: Option<ResumeMark>,
+    /// The customer's LMS id, when an earlier dial found them registered (`ussd.registered_ttl`): the
+    /// first hop then skips the LMS lookup.
+    pub customer: Option<String>,
 }
 
 /// `ussd:{dialect}:{msisdn}:{session id, percent-encoded outside [A-Za-z0-9_.-]}` (R1).
@@ -61,8 +68,10 @@ impl SessionKey {
         &self.0
     }
 
-    fn lock(&self) -> String {
-        format!("{}:lock", self.0)
+    /// `lease:{session key}:{hop fingerprint}`: outside the `ussd:` prefix, so counting live sessions
+    /// by prefix does not count leases.
+    fn lease(&self, hop_fingerprint: &str) -> String {
+        format!("lease:{}:{hop_fingerprint}", self.0)
     }
 
     /// The idempotency key of the effect a task node runs in this session (R2 "effect keys").
@@ -88,6 +97,11 @@ fn decode(bytes: &[u8]) -> SessionRecord {
     })
 }
 
+/// The subscriber facts a first hop reads: language, resume mark, registration (LMS id).
+fn facts_keys(msisdn: &Msisdn) -> [String; 3] {
+    ["lang", "resume", "reg"].map(|fact| format!("sub:{}:{fact}", msisdn.as_str()))
+}
+
 /// How long per-subscriber settings live without a visit.
 const SUBSCRIBER_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
 /// Effects are remembered well beyond any session.
@@ -109,15 +123,51 @@ impl Sessions {
         &self.store
     }
 
-    pub async fn load(&self, key: &SessionKey) -> Result<Option<(u64, SessionRecord)>, StoreError> {
-        let loaded = self.store.load_versioned(key.as_str()).await?;
-        Ok(loaded.map(|(version, bytes)| (version, decode(&bytes))))
+    /// The record, one JSON string value (`GET`). A record in the old hash format reads as absent: a
+    /// lost session, which the hop answers with a friendly END.
+    pub async fn load(&self, key: &SessionKey) -> Result<Option<SessionRecord>, StoreError> {
+        let mut values = self.store.get_many(&[key.as_str()]).await?.into_iter();
+        Ok(values.next().flatten().map(|bytes| decode(&bytes)))
     }
 
-    /// Compare-and-set on the session version; `false` when a notification deleted it or another turn won.
-    pub async fn save(&self, key: &SessionKey, version: u64, record: &SessionRecord) -> Result<bool, StoreError> {
+    /// Stores the record with a fresh TTL. A first write (`existing == false`) only creates (`SET NX`);
+    /// a later one only overwrites (`SET XX`), so a session an end notice deleted during the turn is not
+    /// recreated. `false` when the write was refused.
+    pub async fn save(&self, key: &SessionKey, existing: bool, record: &SessionRecord) -> Result<bool, StoreError> {
         let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(self.store.save_versioned(key.as_str(), version, &bytes, self.ttl).await?.is_some())
+        if existing {
+            self.store.set_xx(key.as_str(), &bytes, self.ttl).await
+        } else {
+            self.store.set_nx(key.as_str(), &bytes, self.ttl).await
+        }
+    }
+
+    /// Takes this hop's lease and reads the record with the subscriber's facts, in one round trip of
+    /// two commands. The lease is per hop (keyed by the request's fingerprint), not per session: the
+    /// next hop never waits for a release, and no release is sent — the lease expires after `ttl`
+    /// (the hop budget), and a duplicate that finds it taken replays from the record it read.
+    /// The first value is `None` when this call took the lease, else the holder's token.
+    pub async fn lease_and_load(
+        &self,
+        key: &SessionKey,
+        (hop_fingerprint, token): (&str, &str),
+        ttl: Duration,
+        msisdn: &Msisdn,
+    ) -> Result<(Option<String>, Option<SessionRecord>, Subscriber), StoreError> {
+        let [lang, resume, registered] = facts_keys(msisdn);
+        let lease = key.lease(hop_fingerprint);
+        let keys = [key.as_str(), lang.as_str(), resume.as_str(), registered.as_str()];
+        let (holder, values) = self.store.lease_and_get_many(&lease, token, ttl, &keys).await?;
+        let mut values = values.into_iter();
+        let record = values.next().flatten().map(|bytes| decode(&bytes));
+        let holder = holder.map(|h| String::from_utf8_lossy(&h).into_owned());
+        Ok((holder, record, self.facts(values)))
+    }
+
+    /// Lets a lease go early, after a hop that failed before storing anything, so a retry of the
+    /// same request runs instead of waiting out the hop budget.
+    pub async fn drop_lease(&self, key: &SessionKey, hop_fingerprint: &str) -> Result<(), StoreError> {
+        self.store.delete(&key.lease(hop_fingerprint)).await
     }
 
     /// Session records held: live ones, and ended ones kept for a duplicate's replay until their TTL.
@@ -127,40 +177,6 @@ impl Sessions {
 
     pub async fn delete(&self, key: &SessionKey) -> Result<(), StoreError> {
         self.store.delete(key.as_str()).await
-    }
-
-    /// Takes the session's turn lock for `ttl` (the hop budget); `None` while another turn holds it.
-    pub async fn lock(&self, key: &SessionKey, ttl: Duration) -> Result<Option<String>, StoreError> {
-        self.store.lock(&key.lock(), ttl).await
-    }
-
-    pub async fn unlock(&self, key: &SessionKey, token: &str) -> Result<(), StoreError> {
-        self.store.unlock(&key.lock(), token).await
-    }
-
-    /// Takes the turn lock and reads the record in one round trip; `None` while another turn holds it.
-    pub async fn lock_and_load(
-        &self,
-        key: &SessionKey,
-        ttl: Duration,
-    ) -> Result<Option<(String, Option<(u64, SessionRecord)>)>, StoreError> {
-        let Some((token, loaded)) = self.store.lock_and_load(&key.lock(), key.as_str(), ttl).await? else {
-            return Ok(None);
-        };
-        Ok(Some((token, loaded.map(|(version, bytes)| (version, decode(&bytes))))))
-    }
-
-    /// Compare-and-set save and unlock in one round trip; `false` when the save lost (see [`Self::save`]).
-    pub async fn save_and_unlock(
-        &self,
-        key: &SessionKey,
-        version: u64,
-        record: &SessionRecord,
-        token: &str,
-    ) -> Result<bool, StoreError> {
-        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let saved = self.store.save_and_unlock(key.as_str(), version, &bytes, self.ttl, &key.lock(), token).await?;
-        Ok(saved.is_some())
     }
 
     pub fn resume_window(&self) -> Duration {
@@ -178,15 +194,28 @@ impl Sessions {
 
     /// Language and resume mark of a subscriber, in one round trip.
     pub async fn subscriber(&self, msisdn: &Msisdn) -> Result<Subscriber, StoreError> {
-        let (lang, resume) = (format!("sub:{}:lang", msisdn.as_str()), format!("sub:{}:resume", msisdn.as_str()));
-        let mut values = self.store.get_many(&[&lang, &resume]).await?.into_iter();
-        let lang = values.next().flatten().and_then(|b| String::from_utf8(b).ok());
-        let resume = if self.resume_window.is_zero() {
-            None
-        } else {
-            values.next().flatten().and_then(|b| serde_json::from_slice(&b).ok())
-        };
-        Ok(Subscriber { lang, resume })
+        let [lang, resume, registered] = facts_keys(msisdn);
+        let values = self.store.get_many(&[&lang, &resume, &registered]).await?;
+        Ok(self.facts(values.into_iter()))
+    }
+
+    /// Language, resume mark and registration, in the order of [`facts_keys`].
+    fn facts(&self, mut values: impl Iterator<Item = Option<Vec<u8>>>) -> Subscriber {
+        let mut text = || values.next().flatten().and_then(|b| String::from_utf8(b).ok());
+        let (lang, resume, customer) = (text(), text(), text());
+        let resume =
+            if self.resume_window.is_zero() { None } else { resume.and_then(|r| serde_json::from_str(&r).ok()) };
+        Subscriber { lang, resume, customer }
+    }
+
+    /// Remembers for `ttl` that the subscriber is the LMS customer `lms_id`.
+    pub async fn remember_registered(&self, msisdn: &Msisdn, lms_id: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.store.set(&format!("sub:{}:reg", msisdn.as_str()), lms_id.as_bytes(), ttl).await
+    }
+
+    /// The LMS no longer knows the subscriber: the next dial asks it again.
+    pub async fn forget_registered(&self, msisdn: &Msisdn) -> Result<(), StoreError> {
+        self.store.delete(&format!("sub:{}:reg", msisdn.as_str())).await
     }
 
     /// Claims an effect key; `Err(previous value)` when the effect already ran (or is running).

@@ -113,7 +113,7 @@ impl Sessions {
             // A snapshot lives for the window only (its TTL).
             Some(state) => Some(state.clone()),
             None => {
-                let record = self.load(&SessionKey(mark.session.clone())).await?.map(|(_, r)| r);
+                let record = self.load(&SessionKey(mark.session.clone())).await?;
                 let window = self.resume_window.as_secs() as i64;
                 record.filter(|r| now - r.at <= window).and_then(|r| r.state)
             }

@@ -134,9 +134,13 @@ impl Store for MemoryStore {
         }
     }
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        // Like Redis `MGET`, a key of another kind reads as absent rather than failing the whole read.
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
-            out.push(self.get(key).await?);
+            out.push(match self.read(key).await {
+                Some(Value::Bytes(bytes)) => Some(bytes),
+                _ => None,
+            });
         }
         Ok(out)
     }
@@ -155,6 +159,32 @@ impl Store for MemoryStore {
             })
         })
         .await
+    }
+    async fn set_xx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        self.update(key, |current| {
+            Ok(match current {
+                Some(_) => (Op::Put(Entry::new(Value::Bytes(value.to_vec()), ttl)), true),
+                None => (Op::Nop, false),
+            })
+        })
+        .await
+    }
+    async fn lease_and_get_many(
+        &self,
+        lease_key: &str,
+        token: &str,
+        ttl: Duration,
+        keys: &[&str],
+    ) -> Result<(Option<Vec<u8>>, Vec<Option<Vec<u8>>>), StoreError> {
+        // Atomic like Redis's `SET NX GET`: the holder's token, or nothing when this call took it.
+        let holder = self
+            .update(lease_key, |current| match current {
+                None => Ok((Op::Put(Entry::new(Value::Bytes(token.as_bytes().to_vec()), ttl)), None)),
+                Some(Entry { value: Value::Bytes(held), .. }) => Ok((Op::Nop, Some(held))),
+                Some(_) => Err(wrong_type(lease_key)),
+            })
+            .await?;
+        Ok((holder, self.get_many(keys).await?))
     }
     async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError> {
         self.update(key, |current| {

@@ -43,6 +43,9 @@ pub trait Store: Send + Sync {
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Writes only if the key is absent; true when this call wrote it.
     async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError>;
+    /// Writes only if the key is present (`SET XX`), resetting its TTL; true when this call wrote it.
+    /// A session an end notice deleted meanwhile is thus not recreated.
+    async fn set_xx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError>;
     /// Adds one to a counter and returns the new value. The TTL starts when the counter is created and
     /// later increments do not extend it, so the counter describes a fixed window (e.g. a PIN lockout).
     async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError>;
@@ -70,6 +73,24 @@ pub trait Store: Send + Sync {
     /// sessions without their locks). Redis walks the keyspace with `SCAN`, so this is for scrapes, not
     /// for hops.
     async fn count_prefix(&self, prefix: &str, except_suffix: &str) -> Result<u64, StoreError>;
+
+    /// Takes `lease_key` with `token` unless someone holds it (`SET NX GET`), then reads `keys`
+    /// (`MGET`) either way: `None` when this call took the lease, else the holder's token. A duplicate
+    /// that finds the lease taken replays from what it read. Redis sends both in one round trip, two
+    /// commands.
+    async fn lease_and_get_many(
+        &self,
+        lease_key: &str,
+        token: &str,
+        ttl: Duration,
+        keys: &[&str],
+    ) -> Result<(Option<Vec<u8>>, Vec<Option<Vec<u8>>>), StoreError> {
+        let holder = match self.set_nx(lease_key, token.as_bytes(), ttl).await? {
+            true => None,
+            false => Some(self.get(lease_key).await?.unwrap_or_default()),
+        };
+        Ok((holder, self.get_many(keys).await?))
+    }
 
     /// [`Store::lock`] then, when taken, [`Store::load_versioned`]; Redis sends both in one round trip.
     async fn lock_and_load(

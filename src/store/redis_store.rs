@@ -168,6 +168,14 @@ impl Store for RedisStore {
         let answer: Value = self.bounded(set.query_async(&mut conn)).await?;
         Ok(!matches!(answer, Value::Nil))
     }
+    async fn set_xx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        let mut conn = self.connections.conn().await?;
+        let mut set = redis::cmd("SET");
+        set.arg(self.key(key)).arg(value).arg("XX").arg("PX").arg(millis(ttl));
+        // OK when written, nil when the key was gone.
+        let answer: Value = self.bounded(set.query_async(&mut conn)).await?;
+        Ok(!matches!(answer, Value::Nil))
+    }
     async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError> {
         let mut conn = self.connections.conn().await?;
         let mut invocation = self.incr.prepare_invoke();
@@ -203,6 +211,26 @@ impl Store for RedisStore {
         let mut invocation = self.unlock.prepare_invoke();
         invocation.key(self.key(key)).arg(token);
         self.bounded(invocation.invoke_async::<i64>(&mut conn)).await.map(drop)
+    }
+    /// One pipeline: `SET NX GET PX` (Redis 7) and one `MGET` (two commands, one round trip).
+    async fn lease_and_get_many(
+        &self,
+        lease_key: &str,
+        token: &str,
+        ttl: Duration,
+        keys: &[&str],
+    ) -> Result<(Option<Vec<u8>>, Vec<Option<Vec<u8>>>), StoreError> {
+        let mut conn = self.connections.conn().await?;
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET").arg(self.key(lease_key)).arg(token).arg("NX").arg("GET").arg("PX").arg(millis(ttl));
+        let mget = pipe.cmd("MGET");
+        for key in keys {
+            mget.arg(self.key(key));
+        }
+        // With GET, SET answers the old value: nil when the key was free and this call took it.
+        let (holder, values): (Option<Vec<u8>>, Vec<Option<Vec<u8>>>) =
+            self.bounded(pipe.query_async(&mut conn)).await?;
+        Ok((holder, values))
     }
     /// One pipeline: `SET NX PX` and `HMGET`. The read is wasted when the lock is held, which is rare.
     async fn lock_and_load(

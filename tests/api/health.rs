@@ -45,13 +45,14 @@ async fn readyz_names_the_lms_when_no_token_can_be_obtained() {
 }
 
 /// A throwaway redis-server on a free port, killed on drop.
-struct OwnRedis {
+pub(crate) struct OwnRedis {
     child: std::process::Child,
-    url: String,
+    pub(crate) url: String,
+    pub(crate) port: u16,
 }
 
 impl OwnRedis {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
@@ -65,7 +66,7 @@ impl OwnRedis {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        Self { child, url }
+        Self { child, url, port }
     }
 }
 

@@ -28,4 +28,5 @@ mod session;
 mod shutdown;
 mod simulator;
 mod store;
+mod store_lease;
 mod ussd;

@@ -40,17 +40,16 @@ fn state(node: &str) -> State {
 }
 
 #[tokio::test]
-async fn a_session_record_round_trips_and_a_stale_version_is_refused() {
+async fn a_session_record_round_trips_and_a_first_write_only_creates() {
     let s = sessions(Duration::from_secs(60)).await;
     let (_, key) = key();
     assert!(s.load(&key).await.unwrap().is_none());
+    assert!(!s.save(&key, true, &SessionRecord::default()).await.unwrap(), "a later write never creates");
     let record = SessionRecord { state: Some(state("main")), ..SessionRecord::default() };
-    assert!(s.save(&key, 0, &record).await.unwrap());
-    let (version, loaded) = s.load(&key).await.unwrap().unwrap();
-    assert_eq!((version, &loaded), (1, &record));
-    assert!(!s.save(&key, 0, &record).await.unwrap(), "a second first write loses");
-    assert!(s.save(&key, 1, &record).await.unwrap());
-    assert!(!s.save(&key, 1, &record).await.unwrap(), "a stale version loses");
+    assert!(s.save(&key, false, &record).await.unwrap());
+    assert_eq!(s.load(&key).await.unwrap().as_ref(), Some(&record));
+    assert!(!s.save(&key, false, &record).await.unwrap(), "a second first write loses");
+    assert!(s.save(&key, true, &record).await.unwrap());
 }
 
 #[tokio::test]
@@ -58,20 +57,10 @@ async fn a_turn_finishing_after_an_end_notification_does_not_recreate_the_sessio
     let s = sessions(Duration::from_secs(60)).await;
     let (_, key) = key();
     let record = SessionRecord { state: Some(state("borrow-amount")), ..SessionRecord::default() };
-    assert!(s.save(&key, 0, &record).await.unwrap());
+    assert!(s.save(&key, false, &record).await.unwrap());
     s.delete(&key).await.unwrap();
-    assert!(!s.save(&key, 1, &record).await.unwrap());
+    assert!(!s.save(&key, true, &record).await.unwrap());
     assert!(s.load(&key).await.unwrap().is_none());
-}
-
-#[tokio::test]
-async fn one_turn_at_a_time_holds_the_session_lock() {
-    let s = sessions(Duration::from_secs(60)).await;
-    let (_, key) = key();
-    let token = s.lock(&key, Duration::from_secs(4)).await.unwrap().expect("free");
-    assert!(s.lock(&key, Duration::from_secs(4)).await.unwrap().is_none());
-    s.unlock(&key, &token).await.unwrap();
-    assert!(s.lock(&key, Duration::from_secs(4)).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -100,7 +89,7 @@ async fn a_resume_pointer_leads_to_a_live_session_only_within_the_window() {
     let (msisdn, key) = key();
     let now = chrono::Utc::now().timestamp();
     let record = SessionRecord { state: Some(state("borrow-amount")), at: now, ..SessionRecord::default() };
-    assert!(s.save(&key, 0, &record).await.unwrap());
+    assert!(s.save(&key, false, &record).await.unwrap());
     s.mark_resumable(&msisdn, &key, None).await.unwrap();
     let mark = s.subscriber(&msisdn).await.unwrap().resume.expect("a pointer");
     let node = |st: Option<State>| st.map(|st| st.node);
@@ -134,7 +123,7 @@ async fn a_live_session_at_its_largest_screen_takes_well_under_two_kilobytes_in_
     };
     let record = SessionRecord { memo: Some(memo), state: Some(big), ..SessionRecord::default() };
     let bytes = serde_json::to_vec(&record).unwrap().len();
-    assert!(s.save(&key, 0, &record).await.unwrap());
+    assert!(s.save(&key, false, &record).await.unwrap());
     assert!(bytes < 2048, "the widest session record serialises to {bytes} bytes");
     let mut conn =
         redis::Client::open(crate::store::redis_url()).unwrap().get_multiplexed_async_connection().await.unwrap();
@@ -193,16 +182,24 @@ fn borrow_confirmation_state() -> State {
 }
 
 #[tokio::test]
-async fn the_lock_and_the_read_travel_together_as_do_the_save_and_the_unlock() {
+async fn a_hop_lease_is_per_request_and_reads_the_record_and_the_subscriber_facts_with_it() {
     let s = sessions(Duration::from_secs(60)).await;
-    let (_, key) = key();
-    let (token, loaded) = s.lock_and_load(&key, Duration::from_secs(4)).await.unwrap().expect("free");
-    assert!(loaded.is_none(), "a new session has no record");
-    assert!(s.lock_and_load(&key, Duration::from_secs(4)).await.unwrap().is_none(), "held by the first turn");
+    let (msisdn, key) = key();
+    s.set_language(&msisdn, "sw").await.unwrap();
+    let ttl = Duration::from_secs(4);
+    let (holder, record, facts) = s.lease_and_load(&key, ("hop-1", "t1"), ttl, &msisdn).await.unwrap();
+    assert!(holder.is_none() && record.is_none(), "a new session has no record");
+    assert_eq!(facts.lang.as_deref(), Some("sw"));
     let record = SessionRecord { state: Some(state("main")), ..SessionRecord::default() };
-    assert!(s.save_and_unlock(&key, 0, &record, &token).await.unwrap());
-    let (token, loaded) = s.lock_and_load(&key, Duration::from_secs(4)).await.unwrap().expect("released");
-    assert_eq!(loaded, Some((1, record.clone())));
-    assert!(!s.save_and_unlock(&key, 0, &record, &token).await.unwrap(), "a stale version loses");
-    assert!(s.lock_and_load(&key, Duration::from_secs(4)).await.unwrap().is_some(), "released even when the save lost");
+    assert!(s.save(&key, false, &record).await.unwrap());
+    let (holder, loaded, _) = s.lease_and_load(&key, ("hop-1", "t2"), ttl, &msisdn).await.unwrap();
+    assert_eq!(holder.as_deref(), Some("t1"), "a duplicate finds the request's lease taken, and by whom");
+    assert_eq!(loaded.as_ref(), Some(&record), "and reads the record to replay from");
+    let (holder, _, _) = s.lease_and_load(&key, ("hop-2", "t3"), ttl, &msisdn).await.unwrap();
+    assert!(holder.is_none(), "the next request of the session does not wait for a release");
+    s.drop_lease(&key, "hop-1").await.unwrap();
+    assert!(
+        s.lease_and_load(&key, ("hop-1", "t4"), ttl, &msisdn).await.unwrap().0.is_none(),
+        "a dropped lease is free"
+    );
 }

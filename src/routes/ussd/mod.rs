@@ -1,6 +1,6 @@
 //! The aggregator callbacks (spec ussd-dialects §1): `POST /ussd/{africastalking,beem,hubtel}` (plus
 //! `/{path_token}` when one is configured; AT also by `GET` under `accept_get`) and Africa's Talking's
-//! `/events`. Each hop: authenticate, parse, take the session lock, derive (duplicate? notification?), run
+//! `/events`. Each hop: authenticate, parse, take the request's lease (reading the session), derive (duplicate? notification?), run
 //! one menu turn under the hop deadline, store state and the cached reply, render. Once a body has parsed,
 //! every failure is a 200 `END` screen, never a 5xx (R4).
 

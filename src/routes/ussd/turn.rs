@@ -1,6 +1,7 @@
-//! One hop under the session lock: load, derive against the hop memo, replay or acknowledge or run one
+//! One hop under its lease (per request, see [`crate::session::Sessions::lease_and_load`]): load, derive against the hop memo, replay or acknowledge or run one
 //! menu turn (tasks bounded by the hop deadline), then store state and the cached reply with a
-//! compare-and-set so a notification that deleted the session meanwhile wins (R9). What happens to the
+//! `SET XX` so a notification that deleted the session meanwhile wins (R9). Three Redis commands per
+//! hop when no resume mark moves. What happens to the
 //! subscriber's resume mark is decided by [`resume::mark_change`]; this file only carries it out.
 
 use std::time::{Duration, Instant};
@@ -43,13 +44,14 @@ impl Shown {
     }
 }
 
-/// What identifies one hop while it holds the session lock.
+/// What identifies one hop while it holds its lease.
 #[derive(Clone, Copy)]
 struct Hop<'a> {
     dialect: Dialect,
     route: &'a DialectRoute,
     inbound: &'a Inbound,
     key: &'a SessionKey,
+    /// This hop's lease token, written into the record it stores.
     token: &'a str,
     started: Instant,
     deadline: Instant,
@@ -69,53 +71,78 @@ impl UssdGateway {
         let budget = self.settings.hop_budget;
         let deadline = started + budget.saturating_sub(self.settings.render_reserve);
         let key = SessionKey::new(dialect, &inbound.msisdn, &inbound.session_id);
-        // One turn per session at a time; a duplicate waits for the original's reply and replays it. The
-        // lock and the read travel together, as do the save and the unlock: two round trips per hop.
-        let (token, loaded) = loop {
-            match self.sessions.lock_and_load(&key, budget).await {
-                Ok(Some(taken)) => break taken,
-                Ok(None) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
-                Ok(None) => return self.system(None, "msg-timeout"),
+        let fingerprint = hop_fingerprint(inbound);
+        let token = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        let mut lease = fingerprint.clone();
+        // One run per request: the hop takes a lease keyed by the request itself, reading the record and
+        // the subscriber's facts in the same round trip. A duplicate finds the lease taken and waits
+        // until the record's memo shows the original's reply, then replays it.
+        let (loaded, subscriber) = loop {
+            match self.sessions.lease_and_load(&key, (&lease, &token), budget, &inbound.msisdn).await {
+                Ok((None, record, subscriber)) => break (record, subscriber),
+                // Ending twice does no harm (the delete and the mark's move are idempotent).
+                Ok((Some(_), record, subscriber)) if is_notice(inbound) => break (record, subscriber),
+                Ok((Some(_), Some(record), _)) if self.answered(dialect, route, inbound, &record) => {
+                    return self.replay(record);
+                }
+                // The lease's holder has stored its turn and this is not its duplicate: the same bytes
+                // again, which some dialects send for a new turn (Beem without the request_id echo).
+                // It gets a lease of its own, keyed by the hop it follows.
+                Ok((Some(holder), Some(record), _)) if record.lease.as_deref() == Some(holder.as_str()) => {
+                    lease = format!("{fingerprint}.{}", record.memo.as_ref().map_or(0, |m| m.hop));
+                }
+                Ok((Some(_), ..)) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+                Ok((Some(_), ..)) => return self.system(None, "msg-timeout"),
                 Err(error) => {
                     tracing::error!(%error, dialect = dialect.name(), "session store unavailable");
                     return self.system(None, "msg-error");
                 }
             }
         };
-        let mut unlocked = false;
         let hop = Hop { dialect, route, inbound, key: &key, token: &token, started, deadline };
-        let outcome = match self.locked(&hop, loaded, &mut unlocked).await {
+        match self.locked(&hop, loaded, subscriber).await {
             Ok(outcome) => outcome,
             Err(error) => {
                 tracing::error!(%error, dialect = dialect.name(), session_id = %inbound.session_id, "USSD hop failed");
+                if let Err(error) = self.sessions.drop_lease(&key, &lease).await {
+                    tracing::warn!(%error, "could not drop a hop lease; it expires by itself");
+                }
                 self.system(None, "msg-error")
             }
-        };
-        if !unlocked {
-            if let Err(error) = self.sessions.unlock(&key, &token).await {
-                tracing::warn!(%error, "could not release a session lock; it expires by itself");
-            }
         }
-        outcome
+    }
+
+    /// Whether the stored memo already answers this request (it is a duplicate of a finished hop).
+    fn answered(&self, dialect: Dialect, route: &DialectRoute, inbound: &Inbound, record: &SessionRecord) -> bool {
+        record.memo.is_some()
+            && matches!(
+                dialect.derive(inbound, record.memo.as_ref(), &route.cfg),
+                Derived::Duplicate | Derived::Conflict
+            )
+    }
+
+    fn replay(&self, record: SessionRecord) -> Outcome {
+        let Some(memo) = record.memo else { return self.system(None, "msg-error") };
+        let shown = Shown { screen: "replay".to_owned(), replayed: true, truncated: false };
+        Outcome::Reply { hop: memo.hop, reply: memo.reply, shown }
     }
 
     async fn locked(
         &self,
         hop: &Hop<'_>,
-        loaded: Option<(u64, SessionRecord)>,
-        unlocked: &mut bool,
+        loaded: Option<SessionRecord>,
+        subscriber: Subscriber,
     ) -> Result<Outcome, StoreError> {
         let Hop { dialect, route, inbound, key, token, started, deadline } = *hop;
-        let (version, mut record) = loaded.unwrap_or_default();
+        let existing = loaded.is_some();
+        let mut record = loaded.unwrap_or_default();
         let derived = dialect.derive(inbound, record.memo.as_ref(), &route.cfg);
         let next_hop = record.memo.as_ref().map_or(1, |m| m.hop + 1);
         let lang = record.state.as_ref().map(|s| s.lang.clone());
         let (hop, reply, shown, flag) = match derived {
             Derived::Fresh { request, fingerprint } => {
-                let subscriber = match request.event {
-                    UssdEvent::Begin => Some(self.sessions.subscriber(&request.msisdn).await?),
-                    _ => None,
-                };
+                // The facts came with the record; only a first hop uses them.
+                let subscriber = (request.event == UssdEvent::Begin).then_some(subscriber);
                 // The code is fixed by the first hop; later hops of some dialects do not repeat it.
                 if request.event == UssdEvent::Begin {
                     record.code = resume::dialled_code(request.service_code.as_ref(), &route.cfg.base_codes);
@@ -134,11 +161,10 @@ impl UssdGateway {
                     ended: reply.end,
                 };
                 let state = if reply.end { None } else { state };
-                let mut next = SessionRecord { memo: Some(memo), state, ..record };
+                let mut next = SessionRecord { memo: Some(memo), state, lease: Some(token.to_owned()), ..record };
                 // A mark left on this code is this session's to replace or clear; another code's is not.
                 next.marked |= subscriber.is_some_and(|s| s.resume.is_some_and(|m| m.offered_on(code.as_deref())));
-                self.remember(key, &request, version, next, token).await?;
-                *unlocked = true;
+                self.remember(key, &request, existing, next).await?;
                 (request.hop, reply, shown, "fresh")
             }
             Derived::Duplicate | Derived::Conflict => match record.memo {
@@ -159,8 +185,7 @@ impl UssdGateway {
                 return Ok(Outcome::Ack { hop: request.hop });
             }
             Derived::Expired => {
-                let lang = self.sessions.language(&inbound.msisdn).await.ok().flatten();
-                return Ok(self.system_at(next_hop, lang.as_deref(), "msg-expired"));
+                return Ok(self.system_at(next_hop, subscriber.lang.as_deref(), "msg-expired"));
             }
             Derived::Ended => return Ok(self.system_at(next_hop, lang.as_deref(), "msg-ended")),
             Derived::Unsupported => return Ok(self.system_at(next_hop, lang.as_deref(), "msg-unsupported")),
@@ -180,9 +205,8 @@ impl UssdGateway {
         &self,
         key: &SessionKey,
         request: &UssdRequest,
-        version: u64,
+        existing: bool,
         mut record: SessionRecord,
-        token: &str,
     ) -> Result<(), StoreError> {
         let node = record.state.as_ref().map(|s| s.node.as_str());
         match resume::mark_change(self.menu.file(), node, Moment::Hop, record.marked, record.own) {
@@ -197,7 +221,7 @@ impl UssdGateway {
             MarkChange::Snapshot | MarkChange::Keep => {}
         }
         record.at = chrono::Utc::now().timestamp();
-        if !self.sessions.save_and_unlock(key, version, &record, token).await? {
+        if !self.sessions.save(key, existing, &record).await? {
             tracing::info!(session_id = %request.session_id, "session ended or moved on during the turn; not recreated");
         }
         Ok(())
@@ -214,7 +238,7 @@ impl UssdGateway {
     ) -> Result<(), StoreError> {
         let record = match record {
             Some(r) => Some(r),
-            None => self.sessions.load(key).await?.map(|(_, r)| r),
+            None => self.sessions.load(key).await?,
         };
         self.sessions.delete(key).await?;
         let Some(record) = record else { return Ok(()) };
@@ -332,4 +356,25 @@ impl UssdGateway {
         let screen = self.menu.message_screen(lang, id, &Default::default());
         Outcome::Reply { hop, reply: UssdReply::end(screen.text), shown: Shown::system(id) }
     }
+}
+
+/// End notices and unsupported requests: nothing to replay, and running them twice is harmless.
+fn is_notice(inbound: &Inbound) -> bool {
+    use crate::ussd::Signal;
+    matches!(inbound.signal, Signal::AtEnd(_) | Signal::Released | Signal::Timeout | Signal::Unsupported)
+}
+
+/// What tells one request from another of the same session, for its lease: the session and what the
+/// provider said (input, hints). A provider's retry of a request carries the same; the next hop does
+/// not. Hashed, so no input reaches a key.
+fn hop_fingerprint(inbound: &Inbound) -> String {
+    use sha2::{Digest, Sha256};
+    let raw = match &inbound.signal {
+        crate::ussd::Signal::AtPath(text) => format!("p{}", text.0),
+        crate::ussd::Signal::Begin { input, hint } => format!("b{hint:?}{}", input.0),
+        crate::ussd::Signal::Continue { input, hint } => format!("c{hint:?}{}", input.0),
+        other => format!("{other:?}"),
+    };
+    let digest = Sha256::digest(format!("{}\n{raw}", inbound.session_id.as_str()).as_bytes());
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }

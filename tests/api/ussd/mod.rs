@@ -5,6 +5,7 @@ mod balance;
 mod edges;
 mod faults;
 mod guards;
+mod hop_cost;
 pub(crate) mod journeys;
 mod options;
 pub mod phone;
