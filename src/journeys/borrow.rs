@@ -1,4 +1,4 @@
-//! Borrowing (lms-api §8): eligibility from the scorecard and the active loans, the products' ranges
+//! Borrowing (docs/lms.md): eligibility from the scorecard and the active loans, the products' ranges
 //! capped by the available limit, preset amounts, a quote, and the disbursement saga.
 
 use std::time::Duration;
@@ -38,7 +38,7 @@ impl Journeys {
         }
         let scorecard = match scorecard {
             Ok(s) => s,
-            // The scoring service failing is "not eligible right now", not an outage screen (§6.5).
+            // The scoring service failing is "not eligible right now", not an outage screen (docs/lms.md).
             Err(error) => {
                 tracing::warn!(%error, msisdn = %ctx.msisdn, "scorecard unavailable; not lending now");
                 return Ok(TaskResult::outcome("no-limit"));

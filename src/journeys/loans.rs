@@ -1,4 +1,4 @@
-//! The subscriber's loans on screen (lms-api §8 "Balance"): balance and repay read the active loans the
+//! The subscriber's loans on screen (docs/lms.md): balance and repay read the active loans the
 //! first hop prefetched; My payments adds the loans repaid in full within `ussd.history_closed_window`;
 //! repay prompts go to the wallet. A single loan is never a choice: the `one` outcome puts it straight
 //! under `loan.*`, so the journey goes on to that loan's screen.

@@ -1,4 +1,4 @@
-//! The menu's tasks mapped onto the LMS and the wallet (lms-api §8): lookup, resume and registration
+//! The menu's tasks mapped onto the LMS and the wallet (docs/lms.md): lookup, resume and registration
 //! here, borrowing in [`borrow`], balances, repay prompts and payment history in [`loans`], PINs in
 //! [`pin`]. Each task returns an outcome the menu routes; the handler bounds every task by the hop
 //! deadline.

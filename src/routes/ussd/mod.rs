@@ -1,4 +1,4 @@
-//! The aggregator callbacks (spec ussd-dialects §1): `POST /ussd/{africastalking,beem,hubtel}` (plus
+//! The aggregator callbacks (docs/ussd.md): `POST /ussd/{africastalking,beem,hubtel}` (plus
 //! `/{path_token}` when one is configured; AT also by `GET` under `accept_get`) and Africa's Talking's
 //! `/events`. Each hop: authenticate, parse, take the request's lease (reading the session), derive (duplicate? notification?), run
 //! one menu turn under the hop deadline, store state and the cached reply, render. Once a body has parsed,
@@ -74,7 +74,7 @@ impl UssdGateway {
             let mut cfg = DialectCfg::new(cc, settings.path_mac_key.expose_secret().as_bytes().to_vec());
             cfg.base_codes = d.base_codes.iter().filter_map(|c| ServiceCode::parse(c)).collect();
             cfg.max_body_bytes = settings.max_body_bytes;
-            // The dialect-only switches (spec §9); set under another dialect they are refused above.
+            // The dialect-only switches (docs/ussd.md); set under another dialect they are refused above.
             match dialect {
                 Dialect::AfricasTalking => {
                     cfg.at_accept_get = d.accept_get.unwrap_or(false);

@@ -289,7 +289,7 @@ impl UssdGateway {
             ended => return ended,
         };
         // Deep dial (`*150*88*2#`): the suffix may pick one option of the home menu, nothing deeper, so
-        // it can never fill an input or confirm an action (spec §2).
+        // it can never fill an input or confirm an action (docs/ussd.md).
         let route = request.input.split('*').next().unwrap_or_default();
         if request.event == UssdEvent::Begin
             && self.settings.deep_dial
