@@ -94,19 +94,28 @@ pub(crate) struct Delivery {
 
 impl Delivery {
     pub async fn deliver(&self, id: &str, body: &str) -> (u16, bytes::Bytes) {
-        let ts = chrono::Utc::now().timestamp();
-        let signature = sign(&WebhookSecret::parse(SECRET).unwrap(), id, ts, body.as_bytes());
-        let response = reqwest::Client::new()
-            .post(format!("{}/v1/callbacks/sandbox", self.base))
-            .header("webhook-id", id)
-            .header("webhook-timestamp", ts.to_string())
-            .header("webhook-signature", signature)
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
+        let response = send_signed(&reqwest::Client::new(), &self.base, id, body.to_owned()).await.unwrap();
         (response.status().as_u16(), response.bytes().await.unwrap())
     }
+}
+
+/// POSTs `body` to the sandbox wallet's callback route, signed now with the sandbox secret.
+pub(crate) async fn send_signed(
+    client: &reqwest::Client,
+    base: &str,
+    id: &str,
+    body: String,
+) -> reqwest::Result<reqwest::Response> {
+    let ts = chrono::Utc::now().timestamp();
+    let signature = sign(&WebhookSecret::parse(SECRET).unwrap(), id, ts, body.as_bytes());
+    client
+        .post(format!("{base}/v1/callbacks/sandbox"))
+        .header("webhook-id", id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", signature)
+        .body(body)
+        .send()
+        .await
 }
 
 #[tokio::test]

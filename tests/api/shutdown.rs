@@ -16,12 +16,11 @@ use mkopo::domain::clock::Clock;
 use mkopo::lms::{LmsClient, NewLoan};
 use mkopo::momo::records::{EventRecord, EventState};
 use mkopo::momo::reference::{Reference, ReferenceKind};
-use mkopo::momo::signature::{sign, WebhookSecret};
 use mkopo::momo::store::{MoneyStore, RedisMoneyStore};
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::helpers::{client_config, dec, eventually};
-use crate::money::{payment_body, SECRET};
+use crate::money::payment_body;
 
 /// Callbacks fired at the gateway; SIGTERM goes out once a third of them were answered.
 const CALLBACKS: usize = 300;
@@ -149,16 +148,7 @@ enum Answer {
 async fn deliver(client: &reqwest::Client, base: &str, payment: &Payment) -> Answer {
     let body = payment_body(&payment.receipt, &payment.loan, &payment.msisdn, &payment.amount_text());
     let id = format!("evt_{}", payment.receipt);
-    let ts = chrono::Utc::now().timestamp();
-    let signature = sign(&WebhookSecret::parse(SECRET).unwrap(), &id, ts, body.as_bytes());
-    let sent = client
-        .post(format!("{base}/v1/callbacks/sandbox"))
-        .header("webhook-id", &id)
-        .header("webhook-timestamp", ts.to_string())
-        .header("webhook-signature", signature)
-        .body(body)
-        .send()
-        .await;
+    let sent = crate::money::send_signed(client, base, &id, body).await;
     match sent {
         Ok(response) => {
             let status = response.status();

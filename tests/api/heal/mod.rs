@@ -11,9 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mkopo::momo::signature::{sign, WebhookSecret};
-
-use crate::money::{payment_body, SECRET};
+use crate::money::payment_body;
 
 /// A first USSD dial (Africa's Talking); true when a `CON` menu came back, not an error screen.
 pub async fn hop(client: &reqwest::Client, base: &str, session: &str) -> bool {
@@ -37,17 +35,7 @@ pub async fn hop(client: &reqwest::Client, base: &str, session: &str) -> bool {
 /// A signed sandbox-wallet payment callback; its HTTP status (0 when no answer came).
 pub async fn callback(client: &reqwest::Client, base: &str, receipt: &str, loan: &str, msisdn: &str) -> u16 {
     let body = payment_body(receipt, loan, msisdn, "100.00");
-    let id = format!("evt_{receipt}");
-    let ts = chrono::Utc::now().timestamp();
-    let signature = sign(&WebhookSecret::parse(SECRET).unwrap(), &id, ts, body.as_bytes());
-    let sent = client
-        .post(format!("{base}/v1/callbacks/sandbox"))
-        .header("webhook-id", &id)
-        .header("webhook-timestamp", ts.to_string())
-        .header("webhook-signature", signature)
-        .body(body)
-        .send()
-        .await;
+    let sent = crate::money::send_signed(client, base, &format!("evt_{receipt}"), body).await;
     sent.map_or(0, |r| r.status().as_u16())
 }
 
